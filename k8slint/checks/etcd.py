@@ -1,0 +1,178 @@
+"""etcd quorum: an etcd cluster of N members needs N//2 + 1 of them up."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import urlsplit
+
+from ..findings import Violation
+from ..loader import is_literal
+from ..model import K8sObject, containers, image_ref, mapping, pod_spec, sequence
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+_FLAG = re.compile(r"^--?initial-cluster(?:=(.*))?$", re.S)
+_FLAG_IN_SCRIPT = re.compile(r"(?:^|\s)--?initial-cluster(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+
+
+@dataclass(frozen=True, slots=True)
+class EtcdCluster:
+    path: tuple  # the key or list item that holds the member count
+    members: int
+    source: str  # how the count was read, for the message
+
+
+def etcd_clusters(obj: K8sObject) -> Iterator[EtcdCluster]:
+    """Every etcd cluster whose size this object states literally; templated values are
+    skipped, never guessed."""
+    if obj.kind == "EtcdCluster":
+        size = mapping(obj.data.get("spec")).get("size")
+        if _is_count(size):
+            yield EtcdCluster(("spec", "size"), size, "spec.size")
+        return
+    if obj.kind == "ClusterConfiguration" and obj.group == "kubeadm.k8s.io":
+        yield from _kubeadm_external(obj)
+        return
+    spec = pod_spec(obj)
+    if spec is None:
+        return
+    if obj.kind == "StatefulSet" and _runs_etcd(spec):
+        replicas = mapping(obj.data.get("spec")).get("replicas", 1)
+        if _is_count(replicas):
+            yield EtcdCluster(("spec", "replicas"), replicas, "replicas")
+        return
+    for container in containers(spec):
+        found = _from_flags(container) or _from_env(container)
+        if found is not None:
+            yield found
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _runs_etcd(spec) -> bool:
+    for container in containers(spec):
+        image = container.data.get("image")
+        if isinstance(image, str) and image_ref(image).basename == "etcd":
+            return True
+        if _command_runs_etcd(sequence(container.data.get("command"))):
+            return True
+    return False
+
+
+def _is_etcd_binary(word: object) -> bool:
+    return isinstance(word, str) and word.rpartition("/")[2] == "etcd"
+
+
+def _command_runs_etcd(command: list) -> bool:
+    if not command:
+        return False
+    if _is_etcd_binary(command[0]):
+        return True
+    if isinstance(command[0], str) and command[0].rpartition("/")[2] in SHELLS:
+        return any(_script_runs_etcd(arg) for arg in command[1:] if isinstance(arg, str))
+    return False
+
+
+def _script_runs_etcd(script: str) -> bool:
+    return any(_is_etcd_binary(word) for word in re.split(r"[\s;&|()`]+", script))
+
+
+def _member_count(value: str) -> int | None:
+    """Distinct member names of ``name=peer-url,...``; None when not literal or malformed."""
+    names = set()
+    for entry in value.split(","):
+        name, eq, url = entry.strip().partition("=")
+        if not eq or not name or not url or not is_literal(name):
+            return None
+        names.add(name)
+    return len(names) or None
+
+
+def _from_flags(container) -> EtcdCluster | None:
+    args = sequence(container.data.get("command")) + sequence(container.data.get("args"))
+    n_command = len(sequence(container.data.get("command")))
+
+    def path_of(index: int) -> tuple:
+        if index < n_command:
+            return container.path + ("command", index)
+        return container.path + ("args", index - n_command)
+
+    for i, arg in enumerate(args):
+        if not isinstance(arg, str):
+            continue
+        match = _FLAG.match(arg)
+        if match:
+            if match.group(1) is not None:
+                value, at = match.group(1), i
+            elif i + 1 < len(args) and isinstance(args[i + 1], str):
+                value, at = args[i + 1], i + 1
+            else:
+                continue
+            members = _member_count(value)
+            if members is not None:
+                return EtcdCluster(path_of(at), members, "--initial-cluster")
+            continue
+        script = _FLAG_IN_SCRIPT.search(arg)
+        if script:
+            members = _member_count(script.group(2))
+            if members is not None:
+                return EtcdCluster(path_of(i), members, "--initial-cluster")
+    return None
+
+
+def _from_env(container) -> EtcdCluster | None:
+    for i, env in enumerate(sequence(container.data.get("env"))):
+        if isinstance(env, dict) and env.get("name") == "ETCD_INITIAL_CLUSTER":
+            value = env.get("value")
+            if isinstance(value, str):
+                members = _member_count(value)
+                if members is not None:
+                    return EtcdCluster(
+                        container.path + ("env", i, "value"), members, "ETCD_INITIAL_CLUSTER"
+                    )
+    return None
+
+
+def _kubeadm_external(obj: K8sObject) -> Iterator[EtcdCluster]:
+    endpoints = mapping(mapping(obj.data.get("etcd")).get("external")).get("endpoints")
+    if not isinstance(endpoints, list) or not endpoints:
+        return
+    hosts = set()
+    for endpoint in endpoints:
+        if not is_literal(endpoint):
+            return
+        parts = urlsplit(endpoint if "//" in endpoint else "//" + endpoint)
+        if not parts.hostname:
+            return
+        hosts.add(parts.hostname)
+    yield EtcdCluster(("etcd", "external", "endpoints"), len(hosts), "external endpoints")
+
+
+def even_etcd_cluster(obj: K8sObject) -> Iterator[Violation]:
+    for cluster in etcd_clusters(obj):
+        n = cluster.members
+        if n >= 2 and n % 2 == 0:
+            quorum = n // 2 + 1
+            tolerated = n - quorum
+            odd = "3" if n == 2 else f"{n - 1} or {n + 1}"
+            yield Violation(
+                cluster.path,
+                f"etcd cluster of {n} members ({cluster.source}): quorum is {quorum}, so it "
+                f"survives {tolerated} failure{'' if tolerated == 1 else 's'}, no more than "
+                f"{n - 1} member{'' if n == 2 else 's'} would, and every write waits for one "
+                f"more peer; use an odd size: {odd}",
+            )
+
+
+def etcd_no_fault_tolerance(obj: K8sObject) -> Iterator[Violation]:
+    for cluster in etcd_clusters(obj):
+        if cluster.members == 1:
+            yield Violation(
+                cluster.path,
+                f"etcd cluster of 1 member ({cluster.source}): draining or upgrading its node "
+                f"takes the whole store down, and with it everything that reads it; run 3 "
+                f"members (or 5) on separate nodes",
+            )

@@ -1,0 +1,164 @@
+"""The command line: ``k8slint check``, ``k8slint rules``, ``k8slint explain``.
+
+Only click is imported here; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from typing import Sequence
+
+import click
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class RuleId(click.ParamType):
+    """A known rule id; a typo gets the closest known ids as suggestions."""
+
+    name = "RULE"
+
+    def convert(self, value, param, ctx):
+        from .catalog import catalog
+
+        known = catalog()
+        if value in known:
+            return value
+        close = difflib.get_close_matches(value, known, n=2)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; see `k8slint rules`"
+        self.fail(f"unknown rule {value!r}{hint}", param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="k8slint", prog_name="k8slint")
+def cli() -> None:
+    """Lint Kubernetes manifests for what breaks rollouts, upgrades and node drains."""
+
+
+def _default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]),
+              default=_default_format, show_default="text; github when GITHUB_ACTIONS is set",
+              help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--enable", multiple=True, type=RuleId(), help="Run RULE too (repeatable).")
+@click.option("--disable", multiple=True, type=RuleId(), help="Do not run RULE (repeatable).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="info", show_default=True,
+              help="Exit 1 when a finding has this severity or a higher one.")
+def check(paths: tuple[str, ...], fmt: str, output: str | None, enable: tuple[str, ...],
+          disable: tuple[str, ...], fail_on: str) -> int:
+    """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
+
+    With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
+    --fail-on, 1 findings, 2 usage, configuration or I/O error.
+    """
+    from .engine import Engine, UsageError, default_severities, discover
+    from .findings import SEVERITY_RANK
+    from .report import RunSummary, render
+
+    engine = Engine(default_severities(enable, disable))
+    summary = RunSummary()
+    problems: list[str] = []
+    try:
+        for source in discover(paths or (".",)):
+            result = engine.lint_source(source)
+            summary.files += 1
+            summary.documents += result.documents
+            summary.objects += result.objects
+            summary.findings.extend(result.findings)
+            problems.extend(result.errors)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    summary.findings.sort(key=lambda f: f.sort_key)
+
+    color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    report = render(fmt, summary, color=color)
+    if output is None:
+        click.echo(report, nl=False)
+    else:
+        _write_atomically(output, report)
+    for problem in problems:
+        click.echo(f"k8slint: error: {problem}", err=True)
+    if problems:
+        return 2
+    threshold = SEVERITY_RANK.get(fail_on, 99)
+    failing = any(SEVERITY_RANK[f.severity] >= threshold for f in summary.findings)
+    return 1 if failing else 0
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """A failed run must never leave a truncated report for CI to upload."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".k8slint-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+def rules(fmt: str) -> int:
+    """List every rule: id, severity (or off), summary."""
+    from . import docs
+    from .engine import default_severities
+
+    enabled = default_severities()
+    if fmt == "json":
+        click.echo(docs.rules_json(enabled), nl=False)
+    elif fmt == "markdown":
+        click.echo(docs.rules_markdown(), nl=False)
+    else:
+        click.echo(docs.rules_text(enabled), nl=False)
+    return 0
+
+
+@cli.command()
+@click.argument("rule", type=RuleId())
+def explain(rule: str) -> int:
+    """Explain RULE: why it matters, a failing example, the fix."""
+    from .catalog import catalog
+    from .docs import explain as explain_rule
+
+    click.echo(explain_rule(catalog()[rule]), nl=False)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code instead of raising it."""
+    try:
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="k8slint",
+                        standalone_mode=False)
+    except click.UsageError as exc:
+        exc.show()
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (| head): nothing left to say, and nowhere to say it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    return code if isinstance(code, int) else 0

@@ -1,0 +1,142 @@
+"""The catalogue as text, JSON and Markdown: ``k8slint rules``, ``explain`` and the docs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from .catalog import RuleMeta, catalog
+
+
+def rules_text(enabled: dict[str, str]) -> str:
+    metas = catalog().values()
+    width = max(len(m.id) for m in metas)
+    lines = []
+    for m in metas:
+        state = enabled.get(m.id, "off")
+        lines.append(f"{m.id:<{width}}  {state:<7}  {m.summary}")
+    return "\n".join(lines) + "\n"
+
+
+def rules_json(enabled: dict[str, str]) -> str:
+    return json.dumps(
+        [
+            {
+                "id": m.id, "severity": m.severity, "enabled": m.id in enabled,
+                "effectiveSeverity": enabled.get(m.id), "summary": m.summary,
+                "kinds": list(m.kinds), "tags": list(m.tags),
+            }
+            for m in catalog().values()
+        ],
+        indent=2,
+    ) + "\n"
+
+
+def rules_table(link: str = "docs/rules.md") -> str:
+    """The Markdown table the README embeds between its rules markers."""
+    lines = ["| rule | severity | on by default | what it finds |", "|---|---|---|---|"]
+    for m in catalog().values():
+        lines.append(
+            f"| [`{m.id}`]({link}#{m.id}) | {m.severity} | "
+            f"{'yes' if m.enabled else 'no'} | {m.summary} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def explain(meta: RuleMeta) -> str:
+    parts = [
+        f"{meta.id} ({meta.severity}, {'on' if meta.enabled else 'off'} by default)",
+        "",
+        meta.summary,
+        "",
+        "Why it matters:",
+        _indent(meta.why),
+        "",
+        "Fails:",
+        _indent(meta.example),
+        "",
+        "Fix:",
+        _indent(meta.fix),
+    ]
+    if meta.instead:
+        parts += ["", "Instead:", _indent(meta.instead)]
+    if meta.references:
+        parts += ["", "References:"] + [f"  {ref}" for ref in meta.references]
+    return "\n".join(parts) + "\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(("  " + line) if line else "" for line in text.splitlines())
+
+
+def rules_markdown() -> str:
+    """docs/rules.md: every rule's full documentation, generated from its metadata."""
+    out = [
+        "# k8slint rules",
+        "",
+        "Generated from `rules/*.yaml` by `k8slint rules --format markdown`; do not edit by hand.",
+        "",
+        rules_table(link="").rstrip("\n"),
+    ]
+    for m in catalog().values():
+        kinds = ", ".join(f"`{k}`" for k in m.kinds) if m.kinds else "every file"
+        out += [
+            "",
+            f"## {m.id}",
+            "",
+            m.summary,
+            "",
+            f"- Severity: **{m.severity}**; on by default: {'yes' if m.enabled else 'no'}",
+            f"- Applies to: {kinds}",
+            f"- Tags: {', '.join(m.tags)}",
+            "",
+            "### Why is this bad?",
+            "",
+            m.why,
+            "",
+            "### Example",
+            "",
+            "```yaml",
+            m.example,
+            "```",
+            "",
+            "### Fix",
+            "",
+            m.fix,
+        ]
+        if m.instead:
+            out += ["", "### Use instead", "", "```yaml", m.instead, "```"]
+        if m.references:
+            out += ["", "### References", ""] + [f"- <{ref}>" for ref in m.references]
+    return "\n".join(out) + "\n"
+
+
+_README_TABLE = re.compile(r"(<!-- rules:start -->\n).*?(<!-- rules:end -->)", re.S)
+
+
+def with_rules_table(readme: str) -> str:
+    """The README with its generated rule table brought up to date."""
+    return _README_TABLE.sub(lambda m: m.group(1) + rules_table() + m.group(2), readme)
+
+
+def regenerate(repo: Path) -> list[Path]:
+    """Rewrite README.md's rule table and docs/rules.md; returns the files that changed."""
+    changed = []
+    for path, render in (
+        (repo / "README.md", lambda old: with_rules_table(old)),
+        (repo / "docs" / "rules.md", lambda old: rules_markdown()),
+    ):
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        new = render(old)
+        if new != old:
+            path.write_text(new, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+if __name__ == "__main__":  # python -m k8slint.docs [REPO]: regenerate the docs
+    import sys
+
+    for changed_path in regenerate(Path(sys.argv[1] if len(sys.argv) > 1 else ".")):
+        print(f"updated {changed_path}")

@@ -1,0 +1,208 @@
+"""Files to findings: discover, read, load, run the enabled rules, stamp positions."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .catalog import RuleMeta, catalog
+from .checks import CHECKS, Check
+from .findings import Finding, Violation
+from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, path_to, node_span
+from .model import K8sObject, objects
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit code 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    display: str  # the path as reports show it
+    path: Path | None  # None for standard input
+
+
+def discover(args: Iterable[str]) -> Iterator[Source]:
+    """Files named, and manifests found below folders named, in a stable order.
+
+    A named file is linted whatever its name; in folders only ``*.yaml``, ``*.yml`` and
+    ``*.json`` (any case) are. Links are followed, but no folder is entered twice.
+    """
+    seen_files: set[str] = set()
+    seen_dirs: set[str] = set()
+    for arg in args:
+        if arg == STDIN:
+            yield Source(STDIN_NAME, None)
+            continue
+        path = Path(arg)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise UsageError(f"no such file or folder: {arg}") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {arg}: {exc.strerror}") from None
+        if stat.S_ISDIR(mode):
+            yield from _walk(path, seen_dirs, seen_files)
+        elif _first_time(path, seen_files):
+            yield Source(_display(path), path)
+
+
+def _first_time(path: Path, seen: set[str]) -> bool:
+    real = os.path.realpath(path)
+    if real in seen:
+        return False
+    seen.add(real)
+    return True
+
+
+def _walk(top: Path, seen_dirs: set[str], seen_files: set[str]) -> Iterator[Source]:
+    for folder, dirnames, filenames in os.walk(top, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen_dirs:
+            dirnames[:] = []
+            continue
+        seen_dirs.add(real)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_FOLDERS)
+        for name in sorted(filenames):
+            if not name.lower().endswith(MANIFEST_SUFFIXES):
+                continue
+            path = Path(folder, name)
+            try:
+                if not stat.S_ISREG(path.stat().st_mode):
+                    continue  # a FIFO or device would block or never end
+            except OSError:
+                continue  # a dangling link: nothing to read
+            if _first_time(path, seen_files):
+                yield Source(_display(path), path)
+
+
+def _display(path: Path) -> str:
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+@dataclass(slots=True)
+class FileResult:
+    findings: list[Finding] = field(default_factory=list)
+    documents: int = 0
+    objects: int = 0
+    errors: list[str] = field(default_factory=list)  # could not read, or a rule failed
+
+
+class Engine:
+    """Runs the enabled rules, each with its severity, over one file at a time."""
+
+    def __init__(self, severities: dict[str, str]):
+        metas = catalog()
+        self.severities = severities
+        self._by_kind: dict[str, list[tuple[str, Check]]] = {}
+        self._wildcard: list[tuple[str, Check]] = []
+        self._specific: list[tuple[RuleMeta, Check]] = []
+        for rule_id, check in CHECKS.items():
+            if rule_id not in severities:
+                continue
+            meta = metas[rule_id]
+            if "*" in meta.kinds:
+                self._wildcard.append((rule_id, check))
+            else:
+                self._specific.append((meta, check))
+
+    def checks_for(self, kind: str) -> list[tuple[str, Check]]:
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = [(m.id, c) for m, c in self._specific if kind in m.kinds] + self._wildcard
+            self._by_kind[kind] = found
+        return found
+
+    def lint_source(self, source: Source) -> FileResult:
+        try:
+            raw = sys.stdin.buffer.read() if source.path is None else source.path.read_bytes()
+        except OSError as exc:
+            return FileResult(errors=[f"cannot read {source.display}: {exc.strerror or exc}"])
+        return self.lint_bytes(source.display, raw)
+
+    def lint_bytes(self, display: str, raw: bytes) -> FileResult:
+        result = FileResult()
+        try:
+            text = decode(raw)
+        except DecodeProblem as exc:
+            self._file_finding(result, display, "parse-error", exc.problem)
+            return result
+        json_file = display.lower().endswith(".json") or (
+            display == STDIN_NAME and text.lstrip().startswith("{")
+        )
+        loaded = load_text(text, json_file=json_file)
+        for document in loaded.documents:
+            result.documents += 1
+            self._lint_document(result, display, document)
+        if loaded.problem is not None:
+            self._file_finding(result, display, "parse-error", loaded.problem)
+        return result
+
+    def _lint_document(self, result: FileResult, display: str, document: Document) -> None:
+        objs = list(objects(document))
+        for obj in objs:
+            result.objects += 1
+            for rule_id, check in self.checks_for(obj.kind):
+                try:
+                    for violation in check(obj):
+                        result.findings.append(self._stamp(rule_id, display, obj, violation))
+                except Exception as exc:  # a bug of ours must not hide the other findings
+                    pos = locate(obj.node, ())
+                    result.errors.append(
+                        f"internal error in rule {rule_id} at {display}:{pos.line}: "
+                        f"{type(exc).__name__}: {exc} (please report this)"
+                    )
+        if document.duplicates and objs and "duplicate-key" in self.severities:
+            for dup in document.duplicates:
+                result.findings.append(self._duplicate(display, document, objs, dup))
+
+    def _stamp(self, rule_id: str, display: str, obj: K8sObject, violation: Violation) -> Finding:
+        pos = locate(obj.node, violation.path)
+        return Finding(
+            rule_id, self.severities[rule_id], violation.message, display,
+            pos.line, pos.column, pos.end_line, pos.end_column,
+            obj.api_version, obj.kind, obj.namespace, obj.name, tuple(violation.path),
+        )
+
+    def _duplicate(self, display: str, document: Document, objs: list[K8sObject], dup) -> Finding:
+        path = path_to(document.root, dup.node) or ()
+        owner = next((o for o in objs if path[: len(o.prefix)] == o.prefix), objs[0])
+        pos = node_span(dup.node)
+        message = (
+            f'key "{dup.key}" repeats in this mapping (first at line {dup.first.start_mark.line + 1}): '
+            f"the API server's strict field validation rejects the object, and lenient "
+            f"decoding keeps only the last value; remove one of them"
+        )
+        return Finding(
+            "duplicate-key", self.severities["duplicate-key"], message, display,
+            pos.line, pos.column, pos.end_line, pos.end_column,
+            owner.api_version, owner.kind, owner.namespace, owner.name,
+            tuple(path[len(owner.prefix):]),
+        )
+
+    def _file_finding(self, result: FileResult, display: str, rule_id: str, problem: ParseProblem) -> None:
+        if rule_id in self.severities:
+            result.findings.append(Finding(
+                rule_id, self.severities[rule_id], problem.message, display,
+                problem.line, problem.column, problem.line, problem.column + 1,
+            ))
+
+
+def default_severities(enable: Iterable[str] = (), disable: Iterable[str] = ()) -> dict[str, str]:
+    """The rules that run, each with its severity: defaults, then --enable, then --disable."""
+    metas = catalog()
+    chosen = {rule_id: meta.severity for rule_id, meta in metas.items() if meta.enabled}
+    for rule_id in enable:
+        chosen[rule_id] = metas[rule_id].severity
+    for rule_id in disable:
+        chosen.pop(rule_id, None)
+    return chosen

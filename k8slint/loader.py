@@ -1,0 +1,397 @@
+"""Text to documents: plain data for the rules, the composed node tree for positions.
+
+Manifests are composed (not constructed) by libyaml; this module turns the node tree into
+plain dicts, lists and scalars itself, so that
+
+- no tag is ever constructed as a Python object (``!!python/object/apply`` stays a string),
+- aliases become shared objects, built once (an alias bomb costs its node count, not its
+  expansion),
+- duplicate keys are seen (lenient decoding keeps the last value, as Kubernetes does),
+- positions stay in the node tree, looked up only for the few paths that a finding names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # libyaml's composer; the pure-Python one gives the same nodes, only slower.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Path = tuple  # keys (str) and list indexes (int) from an object's root
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A 1-based span in a file; columns count Unicode code points."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(slots=True)
+class DuplicateKey:
+    key: str
+    node: Node  # the repeated key
+    first: Node  # where the key first appears
+
+
+@dataclass(slots=True)
+class Document:
+    index: int  # 0-based position in the YAML stream
+    root: Node
+    data: Any
+    duplicates: list[DuplicateKey] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParseProblem:
+    message: str
+    line: int
+    column: int
+
+
+@dataclass(slots=True)
+class LoadedFile:
+    documents: list[Document]
+    problem: ParseProblem | None = None  # set when the file stops parsing part-way
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+class DecodeProblem(Exception):
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.problem = ParseProblem(message, line, column)
+
+
+def decode(raw: bytes) -> str:
+    """Bytes to text: UTF-8 with or without BOM, or UTF-16 with BOM; nothing else guessed."""
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            raw, encoding = raw[len(bom):], name
+            break
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode(encoding, "replace")) + 1
+        raise DecodeProblem(
+            f"the file is not valid {encoding.upper()} text "
+            f"(byte 0x{raw[exc.start]:02x} cannot be decoded); manifests must be UTF-8",
+            line,
+            column,
+        ) from None
+
+
+# --- composing ------------------------------------------------------------------------------
+
+
+def load_text(text: str, *, json_file: bool = False) -> LoadedFile:
+    """Compose every document of a YAML (or JSON) stream; a syntax error ends the stream.
+
+    Documents before the error are kept: a broken second document must not hide the first.
+    """
+    if json_file:
+        # JSON allows tabs wherever it allows spaces; YAML does not in indentation. Outside
+        # strings a tab is only white space, and inside them JSON forbids raw tabs, so
+        # swapping them one for one keeps every column and the meaning.
+        text = text.replace("\t", " ")
+    documents: list[Document] = []
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            root = loader.get_node()
+            if root is None:
+                continue
+            documents.append(_document(len(documents), root))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = _yaml_message(exc)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = ParseProblem(message, line, column)
+        if json_file:
+            problem = _json_problem(text) or problem
+        return LoadedFile(documents, problem)
+    except yaml.YAMLError as exc:  # reader errors: characters YAML does not allow
+        position = getattr(exc, "position", None)
+        line, column = _line_column(text, position) if position is not None else (1, 1)
+        reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
+        return LoadedFile(documents, ParseProblem(f"invalid YAML: {reason}", line, column))
+    except RecursionError:
+        return LoadedFile(
+            documents, ParseProblem("the document nests too deeply to be read", 1, 1)
+        )
+    finally:
+        loader.dispose()
+    if json_file and text.lstrip()[:1] in ("{", "["):
+        # YAML's flow syntax also accepts what JSON does not (trailing commas, comments,
+        # unquoted keys); kubectl reads a file that starts with "{" as strict JSON.
+        problem = _json_problem(text)
+        if problem is not None:
+            return LoadedFile([], problem)
+    return LoadedFile(documents)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    if exc.context_mark and exc.problem_mark and exc.context and (
+        exc.context_mark.line != exc.problem_mark.line
+    ):
+        parts[0] = f"{exc.context} (from line {exc.context_mark.line + 1})"
+    return "invalid YAML: " + (": ".join(parts) if parts else "syntax error")
+
+
+def _json_problem(text: str) -> ParseProblem | None:
+    """For a .json file, JSON's own diagnosis is the one its author will understand."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return ParseProblem(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
+    except RecursionError:
+        return ParseProblem("invalid JSON: nested too deeply", 1, 1)
+    return None
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+# --- constructing plain data ----------------------------------------------------------------
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_TRUE = frozenset(("yes", "true", "on"))
+
+
+def _document(index: int, root: Node) -> Document:
+    doc = Document(index, root, None)
+    doc.data = _Builder(doc.duplicates).build(root)
+    return doc
+
+
+class _Builder:
+    """Plain data from nodes; each node is built once, so shared (aliased) nodes share data."""
+
+    __slots__ = ("memo", "duplicates")
+
+    def __init__(self, duplicates: list[DuplicateKey]):
+        self.memo: dict[int, Any] = {}
+        self.duplicates = duplicates
+
+    def build(self, node: Node) -> Any:
+        if type(node) is ScalarNode:
+            return scalar_value(node)
+        built = self.memo.get(id(node))
+        if built is not None:
+            return built
+        if type(node) is SequenceNode:
+            items: list = []
+            self.memo[id(node)] = items
+            items.extend(self.build(item) for item in node.value)
+            return items
+        mapping: dict = {}
+        self.memo[id(node)] = mapping
+        merged: list[MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.extend(_merge_sources(value_node))
+                continue
+            key = self.build(key_node)
+            if not isinstance(key, (str, int, float, bool, type(None))):
+                key = str(key)
+            if key in mapping:
+                first = next(k for k, _ in node.value if k.tag != _MERGE and self.build(k) == key)
+                self.duplicates.append(DuplicateKey(str(key), key_node, first))
+            mapping[key] = self.build(value_node)
+        for source in merged:  # explicit keys win over merged ones, earlier sources first
+            for key, value in self.build(source).items():
+                mapping.setdefault(key, value)
+        return mapping
+
+
+def _merge_sources(node: Node) -> list[MappingNode]:
+    if isinstance(node, MappingNode):
+        return [node]
+    if isinstance(node, SequenceNode):
+        return [item for item in node.value if isinstance(item, MappingNode)]
+    return []
+
+
+_INT_BASES = (("0b", 2), ("0x", 16), ("0o", 8))
+
+
+def scalar_value(node: ScalarNode) -> Any:
+    """A scalar as the Kubernetes YAML decoder reads it (YAML 1.1 plain-scalar rules).
+
+    Explicit or unknown tags are never honoured: the text stays a string.
+    """
+    tag, value = node.tag, node.value
+    if tag == _STR or node.style:  # quoted or block scalars are strings whatever the tag
+        return value
+    try:
+        if tag == _INT:
+            return _int(value)
+        if tag == _BOOL:
+            return value.lower() in _TRUE
+        if tag == _NULL:
+            return None
+        if tag == _FLOAT:
+            return _float(value)
+    except ValueError:
+        pass
+    return value  # timestamps, `=`, custom tags: the text itself
+
+
+def _int(text: str) -> int:
+    text = text.replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    lower = text.lower()
+    for prefix, base in _INT_BASES:
+        if lower.startswith(prefix):
+            return sign * int(text[2:], base)
+    if ":" in text:  # YAML 1.1 sexagesimal
+        total = 0
+        for part in text.split(":"):
+            total = total * 60 + int(part)
+        return sign * total
+    if len(text) > 1 and text.startswith("0"):
+        return sign * int(text, 8)
+    return sign * int(text)
+
+
+def _float(text: str) -> float:
+    lower = text.replace("_", "").lower()
+    if lower.endswith(".inf"):
+        return float("-inf") if lower.startswith("-") else float("inf")
+    if lower == ".nan":
+        return float("nan")
+    if ":" in lower:
+        sign = -1.0 if lower.startswith("-") else 1.0
+        total = 0.0
+        for part in lower.lstrip("+-").split(":"):
+            total = total * 60 + float(part)
+        return sign * total
+    return float(lower)
+
+
+# --- positions ------------------------------------------------------------------------------
+
+
+def locate(node: Node, path: Path) -> Position:
+    """Where ``path`` points below ``node``: the key of a present field, the first line of a
+    list item, or, for a missing field, the deepest key that exists on the way to it."""
+    target = _span(node, None)
+    for step in path:
+        found = _child(node, step)
+        if found is None:
+            break
+        anchor, node = found
+        target = _span(node, anchor)
+    return target
+
+
+def _child(node: Node, step: Any) -> tuple[Node | None, Node] | None:
+    """(key node or None for list items, value node) for one path step."""
+    if isinstance(node, MappingNode):
+        match = None
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                continue
+            if isinstance(key_node, ScalarNode) and _key_equals(key_node, step):
+                match = (key_node, value_node)  # the last one wins, as in the data
+        if match is not None:
+            return match
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                for source in _merge_sources(value_node):
+                    found = _child(source, step)
+                    if found is not None:
+                        return found
+        return None
+    if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        return None, node.value[step]
+    return None
+
+
+def _key_equals(key_node: ScalarNode, step: Any) -> bool:
+    if isinstance(step, str):
+        return key_node.value == step and (key_node.tag == _STR or bool(key_node.style))
+    return scalar_value(key_node) == step
+
+
+def _span(node: Node, key: Node | None) -> Position:
+    if key is not None:
+        return node_span(key)
+    if isinstance(node, MappingNode) and node.value:
+        first_key = node.value[0][0]
+        if first_key.start_mark.line == node.start_mark.line:
+            start, end = node.start_mark, first_key.end_mark
+            return Position(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+    if isinstance(node, ScalarNode):
+        return node_span(node)
+    start = node.start_mark
+    return Position(start.line + 1, start.column + 1, start.line + 1, start.column + 2)
+
+
+def node_span(node: Node) -> Position:
+    start, end = node.start_mark, node.end_mark
+    if end.line != start.line:  # a multi-line scalar: mark its first line only
+        return Position(start.line + 1, start.column + 1, start.line + 1, start.column + 2)
+    return Position(start.line + 1, start.column + 1, end.line + 1, max(end.column, start.column + 1) + 1)
+
+
+def path_to(root: Node, target: Node) -> Path | None:
+    """The path of the entry whose key (or item) is ``target``; used only for rare findings."""
+    stack: list[tuple[Node, Path]] = [(root, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                step = scalar_value(key_node) if isinstance(key_node, ScalarNode) else "?"
+                if key_node is target:
+                    return path + (step,)
+                stack.append((value_node, path + (step,)))
+        elif isinstance(node, SequenceNode):
+            for i, item in enumerate(node.value):
+                if item is target:
+                    return path + (i,)
+                stack.append((item, path + (i,)))
+    return None
+
+
+NON_LITERAL = re.compile(r"\$|\{\{")
+
+
+def is_literal(value: Any) -> bool:
+    """False for text that a template or envsubst fills in later: never guess its value."""
+    return isinstance(value, str) and not NON_LITERAL.search(value)
+

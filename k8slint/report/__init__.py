@@ -1,0 +1,50 @@
+"""Report formats. Each is a small function from a finished run to text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..findings import SEVERITIES, Finding
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one run found and what it looked at, in report order."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    documents: int = 0
+    objects: int = 0
+    root: str = "."  # folder that relative URIs in SARIF are relative to
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    @property
+    def files_with_findings(self) -> int:
+        return len({f.file for f in self.findings})
+
+
+def render(fmt: str, summary: RunSummary, *, color: bool = False) -> str:
+    if fmt == "text":
+        from .text import render_text
+
+        return render_text(summary, color=color)
+    if fmt == "json":
+        from .json import render_json
+
+        return render_json(summary)
+    if fmt == "sarif":
+        from .sarif import render_sarif
+
+        return render_sarif(summary)
+    if fmt == "github":
+        from .github import render_github
+
+        return render_github(summary)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,47 @@
+"""A stable JSON shape for scripts; docs/output-formats.md documents every field."""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from . import RunSummary
+
+FORMAT_VERSION = 1
+
+
+def finding_dict(f) -> dict:
+    obj = None
+    if f.kind is not None:
+        obj = {"apiVersion": f.api_version, "kind": f.kind, "namespace": f.namespace, "name": f.name}
+    return {
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+        "endLine": f.end_line,
+        "endColumn": f.end_column,
+        "object": obj,
+        "path": list(f.path),
+    }
+
+
+def render_json(summary: RunSummary) -> str:
+    counts = summary.counts()
+    document = {
+        "version": FORMAT_VERSION,
+        "tool": {"name": "k8slint", "version": __version__},
+        "findings": [finding_dict(f) for f in summary.findings],
+        "summary": {
+            "files": summary.files,
+            "documents": summary.documents,
+            "objects": summary.objects,
+            "findings": len(summary.findings),
+            "error": counts["error"],
+            "warning": counts["warning"],
+            "info": counts["info"],
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,53 @@
+"""``path:line:col: severity rule-id message``, sorted, then one summary line."""
+
+from __future__ import annotations
+
+import re
+
+from . import RunSummary
+
+_COLORS = {"error": "31", "warning": "33", "info": "36"}
+# C0 and C1 control characters: a manifest value must never move the cursor or recolour.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def printable(text: str) -> str:
+    """One line, with control characters shown as escapes rather than obeyed."""
+    text = _NEWLINE.sub(r"\\n", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def render_text(summary: RunSummary, *, color: bool = False) -> str:
+    lines = []
+    for f in summary.findings:
+        where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
+        severity = _paint(f.severity, _COLORS[f.severity], color)
+        lines.append(f"{where} {severity} {f.rule} {printable(f.message)}")
+    lines.append(summary_line(summary))
+    return "\n".join(lines) + "\n"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary_line(summary: RunSummary) -> str:
+    checked = (
+        f"{_plural(summary.files, 'file')}, {_plural(summary.documents, 'document')}, "
+        f"{_plural(summary.objects, 'object')} checked"
+    )
+    if not summary.findings:
+        return f"No findings; {checked}."
+    counts = summary.counts()
+    by_severity = ", ".join(
+        _plural(n, word) for word, n in (("error", counts["error"]), ("warning", counts["warning"]))
+    ) + f", {counts['info']} info"
+    return (
+        f"{_plural(len(summary.findings), 'finding')} ({by_severity}) in "
+        f"{_plural(summary.files_with_findings, 'file')}; {checked}."
+    )

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from k8slint.catalog import catalog
+from k8slint.engine import Engine, Source, discover
+from k8slint.findings import Finding
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+CORPUS = Path(os.environ.get("K8SLINT_CORPUS", REPO.parent / "shared" / "corpus"))
+_MARK = re.compile(r"(?:#|//)\s*expect:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
+
+
+def expected_marks(path: Path) -> set[tuple[str, int]]:
+    """(rule, line) for every ``# expect: rule[, rule]`` mark in a fixture."""
+    marks = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _MARK.search(line)
+        if match:
+            marks.update((rule.strip(), number) for rule in match.group(1).split(","))
+    return marks
+
+
+def lint(*paths: str | Path, rules: list[str] | None = None) -> list[Finding]:
+    """Findings for paths, with only ``rules`` enabled (all rules when None), sorted."""
+    metas = catalog()
+    severities = {r: metas[r].severity for r in (rules if rules is not None else metas)}
+    engine = Engine(severities)
+    findings = []
+    for source in discover(str(p) for p in paths):
+        result = engine.lint_source(source)
+        assert not result.errors, result.errors
+        findings.extend(result.findings)
+    return sorted(findings, key=lambda f: f.sort_key)
+
+
+def lint_text(text: str, name: str = "test.yaml", rules: list[str] | None = None) -> list[Finding]:
+    metas = catalog()
+    severities = {r: metas[r].severity for r in (rules if rules is not None else metas)}
+    result = Engine(severities).lint_bytes(name, text.encode("utf-8"))
+    assert not result.errors, result.errors
+    return sorted(result.findings, key=lambda f: f.sort_key)
+
+
+def corpus_dir() -> Path:
+    if not CORPUS.is_dir():
+        if os.environ.get("K8SLINT_REQUIRE_CORPUS"):
+            pytest.fail(f"the shared corpus is required here but missing: {CORPUS}")
+        pytest.skip(f"the shared corpus is not beside this checkout: {CORPUS}")
+    return CORPUS

@@ -1,0 +1,43 @@
+"""Each rule alone against its fixtures: the findings are exactly the ``# expect:`` marks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from k8slint.catalog import catalog
+from k8slint.checks import CHECKS, FILE_RULES
+
+from .helpers import FIXTURES, expected_marks, lint
+
+RULES = sorted(catalog())
+FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+
+
+def test_every_rule_has_logic_metadata_and_both_fixtures():
+    assert set(RULES) == set(CHECKS) | set(FILE_RULES)
+    for rule in RULES:
+        folder = FIXTURES / rule
+        fails = [p for p in folder.glob("fail*") if any(r == rule for r, _ in expected_marks(p))]
+        passes = list(folder.glob("pass*"))
+        assert fails, f"{rule}: no failing fixture with an expect mark"
+        assert passes, f"{rule}: no passing fixture"
+
+
+def test_every_fixture_belongs_to_a_rule():
+    for path in FIXTURE_FILES:
+        assert path.parent.name in RULES, path
+        assert path.name.startswith(("fail", "pass")), path
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_marks_match_findings_of_its_rule_alone(path: Path):
+    rule = path.parent.name
+    findings = lint(path, rules=[rule])
+    got = {(f.rule, f.line) for f in findings}
+    want = {mark for mark in expected_marks(path) if mark[0] == rule}
+    assert got == want
+    assert len(findings) == len(want), "one finding per mark"
+    if path.name.startswith("pass"):
+        assert findings == []
