@@ -1,0 +1,189 @@
+"""End to end: the pre-commit hook in .pre-commit-hooks.yaml, installed and run by pre-commit.
+
+``pre-commit try-repo`` clones this checkout (with uncommitted changes to tracked files as a
+shadow commit, so the current tree is what gets tested), builds the hook's virtualenv with pip
+(this needs PyPI) and runs ``k8slint check`` on the files of a scratch git repository.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .helpers import REPO
+
+pytestmark = pytest.mark.slow
+
+HOOK_ID = "k8slint"
+TIMEOUT = 900  # seconds per pre-commit run: a virtualenv and a pip install from PyPI
+
+# An image on the moving `latest` tag that is never pulled again: latest-tag-drift, on the
+# `image:` value (line 11, column 9; checked against `k8slint check` on this very text).
+FAILING = textwrap.dedent("""\
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web
+    spec:
+      template:
+        spec:
+          terminationGracePeriodSeconds: 30
+          containers:
+          - name: web
+            image: example/web:latest
+            imagePullPolicy: IfNotPresent
+            lifecycle:
+              preStop:
+                sleep: {seconds: 5}
+    """)
+FAILING_FINDING = "fail.yaml:11:9: error latest-tag-drift "
+
+# Passes every rule: a grace period, an explicit pull policy, a preStop hook, a version tag.
+PASSING = textwrap.dedent("""\
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: api
+    spec:
+      template:
+        spec:
+          terminationGracePeriodSeconds: 30
+          containers:
+          - name: api
+            image: example/api:1.4.2
+            imagePullPolicy: IfNotPresent
+            lifecycle:
+              preStop:
+                sleep: {seconds: 5}
+    """)
+
+# `<file>:<line>:<col>: <severity> <rule> <message>`, the text report's finding line.
+FINDING_LINE = re.compile(r"^(?P<file>\S+):(?P<line>\d+):(?P<col>\d+): (?:error|warning|info) [a-z0-9-]+ ")
+# The text report's closing summary, printed once per k8slint process pre-commit starts.
+FILES_CHECKED = re.compile(r"\b(\d+) files?, \d+ documents?, \d+ objects? checked\.")
+
+# What git keeps from the environment: a GIT_DIR or GIT_INDEX_FILE left by an outer git hook
+# (pytest run from a hook in this checkout) must not point the scratch repository elsewhere.
+_GIT_ENV_KEPT = {"GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
+                 "GIT_ASKPASS", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"}
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _GIT_ENV_KEPT}
+    env.pop("PRE_COMMIT", None)  # set when pytest itself runs inside a pre-commit hook
+    env.update(NO_COLOR="1", PYTHONIOENCODING="utf-8", **extra)
+    return env
+
+
+def _git(cwd: Path, *args: str) -> None:
+    result = subprocess.run(["git", *args], cwd=cwd, env=_clean_env(), capture_output=True, text=True)
+    if result.returncode:
+        pytest.fail(f"git {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+
+
+class Scratch:
+    """A fresh git repository holding fail.yaml and pass.yaml, with its own PRE_COMMIT_HOME."""
+
+    def __init__(self, root: Path):
+        self.repo = root / "repo"
+        self.home = root / "pre-commit-home"
+        self.repo.mkdir()
+        self.home.mkdir()
+
+    def k8slint(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """This checkout's k8slint, run directly on the scratch files: what the hook must print."""
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        return subprocess.run([sys.executable, "-m", "k8slint", *args], cwd=self.repo,
+                              capture_output=True, text=True, encoding="utf-8",
+                              env=_clean_env(PYTHONPATH=path))
+
+    def try_repo(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), HOOK_ID,
+                   "--color=never", "--verbose", *args]
+        try:
+            return subprocess.run(command, cwd=self.repo, capture_output=True, text=True,
+                                  encoding="utf-8", errors="replace", timeout=TIMEOUT,
+                                  env=_clean_env(PRE_COMMIT_HOME=str(self.home)))
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"pre-commit try-repo did not finish in {TIMEOUT}s:\n{exc.stdout}\n{exc.stderr}")
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Scratch:
+    if shutil.which("git") is None:
+        pytest.fail("git is not on PATH: the pre-commit end-to-end test needs git "
+                    "(pre-commit clones this checkout and lists the files to check with it)")
+    if not (REPO / ".git").exists():
+        pytest.fail(f"{REPO} is not a git checkout: `pre-commit try-repo` can only install the "
+                    "hook from a git repository")
+    try:
+        import pre_commit  # noqa: F401
+    except ImportError:
+        pytest.fail("pre-commit is not installed: `pip install -e .[test]`")
+
+    scratch = Scratch(tmp_path_factory.mktemp("precommit"))
+    _git(scratch.repo, "init", "-q")
+    # Local identity, for machines with no global git config (nothing is committed here, but a
+    # git that wants an identity for other commands must find one).
+    _git(scratch.repo, "config", "user.name", "k8slint tests")
+    _git(scratch.repo, "config", "user.email", "k8slint-tests@example.invalid")
+    (scratch.repo / "fail.yaml").write_text(FAILING, encoding="utf-8")
+    (scratch.repo / "pass.yaml").write_text(PASSING, encoding="utf-8")
+    _git(scratch.repo, "add", "fail.yaml", "pass.yaml")
+    return scratch
+
+
+def _report(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+
+
+def _hook_status(output: str) -> str | None:
+    """Passed, Failed or Skipped, from pre-commit's `k8slint....Passed` line."""
+    match = re.search(rf"^{re.escape(HOOK_ID)}\.+(?:\([^)]*\))?(Passed|Failed|Skipped)$", output, re.M)
+    return match.group(1) if match else None
+
+
+def _findings(output: str) -> list[str]:
+    return [line for line in output.splitlines() if FINDING_LINE.match(line)]
+
+
+def _files_checked(output: str) -> int:
+    # pre-commit may split the files over several k8slint processes, each with its own summary.
+    return sum(int(n) for n in FILES_CHECKED.findall(output))
+
+
+def test_hook_reports_the_failing_file_only(scratch: Scratch) -> None:
+    result = scratch.try_repo("--all-files")
+    report = _report(result)
+    output = result.stdout
+
+    assert result.returncode == 1, report
+    assert _hook_status(output) == "Failed", report
+    findings = _findings(output)
+    # One finding, for fail.yaml at the image's line and column, and word for word the line
+    # this checkout's `k8slint check` prints for the same two files.
+    direct = scratch.k8slint("check", "fail.yaml", "pass.yaml")
+    assert direct.returncode == 1, _report(direct)
+    assert len(findings) == 1 and findings[0].startswith(FAILING_FINDING), report
+    assert findings == _findings(direct.stdout), f"{report}\n--- k8slint check ---\n{direct.stdout}"
+    assert not [line for line in findings if "pass.yaml" in line], report
+    # Both files reached k8slint (pass.yaml was linted, not filtered out by the hook's `types`).
+    assert _files_checked(output) == 2, report
+
+
+def test_hook_passes_the_passing_file(scratch: Scratch) -> None:
+    result = scratch.try_repo("--files", "pass.yaml")
+    report = _report(result)
+
+    assert result.returncode == 0, report
+    # Passed, not "(no files to check)Skipped": k8slint really ran, on the one file.
+    assert _hook_status(result.stdout) == "Passed", report
+    assert _files_checked(result.stdout) == 1, report
+    assert _findings(result.stdout) == [], report

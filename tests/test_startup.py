@@ -1,0 +1,31 @@
+"""A plain text run of one file imports only what it needs: start-up is the pre-commit cost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from .helpers import FIXTURES
+
+HEAVY = ("jsonschema", "sarif_om", "attr", "referencing", "rpds", "hypothesis", "ruamel", "urllib.request")
+
+PROBE = """
+import json, sys
+from k8slint.cli import main
+code = main(["check", sys.argv[1]])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def test_text_run_of_one_file_stays_light():
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(FIXTURES / "latest-tag-drift" / "pass.yaml")],
+        capture_output=True, text=True,
+    )
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert report["code"] == 1  # the pass fixture is clean for its own rule only
+    loaded = [m for m in report["modules"] if m.split(".")[0] in {h.split(".")[0] for h in HEAVY}]
+    assert [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)] == []
+    assert "k8slint.report.text" in report["modules"]
+    assert "k8slint.report.sarif" not in report["modules"]
