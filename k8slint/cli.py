@@ -52,8 +52,11 @@ def _default_format() -> str:
 @click.option("--disable", multiple=True, type=RuleId(), help="Do not run RULE (repeatable).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="info", show_default=True,
               help="Exit 1 when a finding has this severity or a higher one.")
+@click.option("--compact", is_flag=True,
+              help="Text format: fold repeated findings into one line per run "
+                   "(json, sarif and github are never folded).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, enable: tuple[str, ...],
-          disable: tuple[str, ...], fail_on: str) -> int:
+          disable: tuple[str, ...], fail_on: str, compact: bool) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
@@ -79,7 +82,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, enable: tuple[st
     summary.findings.sort(key=lambda f: f.sort_key)
 
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    report = render(fmt, summary, color=color)
+    report = render(fmt, summary, color=color, compact=compact)
     if output is None:
         click.echo(report, nl=False)
     else:

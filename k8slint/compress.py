@@ -85,17 +85,19 @@ def _runs(seq: Sequence[Any], k: int) -> Iterator[tuple[int, int, int]]:
         i = j
 
 
-def _best(seq: Sequence[Any], prefix: Sequence[int]) -> tuple[int, int]:
+def _best(seq: Sequence[Any], prefix: Sequence[int], max_unit: int | None = None) -> tuple[int, int]:
     """Return ``(k, length)`` of the shortest folding; ``(0, 0)`` for empty input.
 
-    ``prefix[i]`` is the total width of ``seq[:i]``.
+    ``prefix[i]`` is the total width of ``seq[:i]``; ``max_unit`` bounds the candidate
+    ``k`` (all of them when None).
     """
     n = len(seq)
     if n == 0:
         return 0, 0
     best_k, best_len = n, prefix[n]  # k = n: a single unfolded unit
+    top = n // 2 if max_unit is None else min(n // 2, max_unit)
     # Descending so that ``<=`` leaves the smallest k among equal lengths.
-    for k in range(n // 2, 0, -1):
+    for k in range(top, 0, -1):
         length = 0
         for count, start, stop in _runs(seq, k):
             length += _count_len(count) + prefix[stop] - prefix[start]
@@ -122,17 +124,24 @@ def compress(s: str) -> str:
     )
 
 
-def fold(tokens: Sequence[T], token_length: Callable[[T], int] = _str_len) -> Folded[T]:
+def fold(
+    tokens: Sequence[T],
+    token_length: Callable[[T], int] = _str_len,
+    max_unit: int | None = None,
+) -> Folded[T]:
     """Fold ``tokens`` like :func:`compress` folds characters.
 
     ``token_length`` gives each token's rendered width (called once per
     token); the reporter passes the length of a finding's rendered line.
     A run's width is its count's digits (none for 1) plus its unit's widths.
+    ``max_unit`` bounds the unit size: every candidate costs a pass over the
+    tokens, and a report of many thousands of findings needs no unit of
+    thousands, so the reporter keeps its cost linear in the findings.
     """
     # A tuple so that slices, and hence run units, are tuples.
     items = tuple(tokens)
     prefix = list(accumulate(map(token_length, items), initial=0))
-    k, length = _best(items, prefix)
+    k, length = _best(items, prefix, max_unit)
     runs = tuple(Run(count, items[start:stop]) for count, start, stop in _runs(items, k))
     return Folded(runs=runs, unit_size=k, length=length)
 

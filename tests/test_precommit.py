@@ -1,8 +1,13 @@
 """End to end: the pre-commit hook in .pre-commit-hooks.yaml, installed and run by pre-commit.
 
 ``pre-commit try-repo`` clones this checkout (with uncommitted changes to tracked files as a
-shadow commit, so the current tree is what gets tested), builds the hook's virtualenv with pip
-(this needs PyPI) and runs ``k8slint check`` on the files of a scratch git repository.
+shadow commit, so the current tree is what gets tested; untracked files are left out), builds
+the hook's virtualenv with pip (this needs PyPI) and runs ``k8slint check`` on the files of a
+scratch git repository.
+
+try-repo keeps its environments in a store of its own inside a throwaway temporary folder, not
+in PRE_COMMIT_HOME, so each run below builds one: pip's cache makes the second build quick.
+PRE_COMMIT_HOME still points into the scratch folder, so nothing reads or writes the user's.
 """
 
 from __future__ import annotations

@@ -30,7 +30,12 @@ class RunSummary:
         return len({f.file for f in self.findings})
 
 
-def render(fmt: str, summary: RunSummary, *, color: bool = False) -> str:
+def render(fmt: str, summary: RunSummary, *, color: bool = False, compact: bool = False) -> str:
+    """The report in ``fmt``; ``compact`` folds repeated findings, in the text format only."""
+    if fmt == "text" and compact:
+        from .compact import render_compact
+
+        return render_compact(summary, color=color)
     if fmt == "text":
         from .text import render_text
 

@@ -22,12 +22,17 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
+def finding_line(f, color: bool = False) -> str:
+    where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
+    return f"{where} {severity_word(f.severity, color)} {f.rule} {printable(f.message)}"
+
+
+def severity_word(severity: str, color: bool = False) -> str:
+    return _paint(severity, _COLORS[severity], color)
+
+
 def render_text(summary: RunSummary, *, color: bool = False) -> str:
-    lines = []
-    for f in summary.findings:
-        where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
-        severity = _paint(f.severity, _COLORS[f.severity], color)
-        lines.append(f"{where} {severity} {f.rule} {printable(f.message)}")
+    lines = [finding_line(f, color) for f in summary.findings]
     lines.append(summary_line(summary))
     return "\n".join(lines) + "\n"
 
