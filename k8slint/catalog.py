@@ -6,9 +6,9 @@ table are all generated from these files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -20,8 +20,7 @@ except ImportError:  # pragma: no cover
 REQUIRED_FIELDS = ("id", "summary", "severity", "kinds", "why", "example", "fix")
 
 
-@dataclass(frozen=True, slots=True)
-class RuleMeta:
+class RuleMeta(NamedTuple):
     id: str
     summary: str
     severity: str

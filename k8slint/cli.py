@@ -5,7 +5,6 @@ Only click is imported here; each command imports what it needs when it runs.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from typing import Sequence
@@ -26,6 +25,8 @@ class RuleId(click.ParamType):
         known = catalog()
         if value in known:
             return value
+        import difflib
+
         close = difflib.get_close_matches(value, known, n=2)
         hint = f"; did you mean {' or '.join(close)}?" if close else "; see `k8slint rules`"
         self.fail(f"unknown rule {value!r}{hint}", param, ctx)

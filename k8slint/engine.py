@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from .catalog import RuleMeta, catalog
 from .checks import CHECKS, Check
@@ -25,8 +24,7 @@ class UsageError(Exception):
     """Bad command-line input: reported in one line, exit code 2."""
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     display: str  # the path as reports show it
     path: Path | None  # None for standard input
 
@@ -89,12 +87,16 @@ def _display(path: Path) -> str:
     return os.path.normpath(path).replace(os.sep, "/")
 
 
-@dataclass(slots=True)
 class FileResult:
-    findings: list[Finding] = field(default_factory=list)
-    documents: int = 0
-    objects: int = 0
-    errors: list[str] = field(default_factory=list)  # could not read, or a rule failed
+    """What linting one file gave: findings, counts, and errors that are not findings."""
+
+    __slots__ = ("findings", "documents", "objects", "errors")
+
+    def __init__(self, errors: list[str] | None = None):
+        self.findings: list[Finding] = []
+        self.documents = 0
+        self.objects = 0
+        self.errors: list[str] = errors or []  # could not read, or a rule failed
 
 
 class Engine:

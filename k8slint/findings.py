@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 SEVERITIES = ("error", "warning", "info")
@@ -16,8 +15,7 @@ class Violation(NamedTuple):
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A violation with its rule id, severity and position stamped on by the engine."""
 
     rule: str

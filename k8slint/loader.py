@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -26,20 +25,35 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
+_PLAIN = "?plain"  # a plain scalar whose type is decided when its value is built
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """YAML 1.1 resolution as the Kubernetes decoder does it, which also reads ``0o17``
-    (Go's integer syntax) as an integer."""
+    """libyaml's composer with scalar typing left to :func:`scalar_value`.
 
+    The composer asks the resolver about every node; answering without looking (and
+    without path resolvers) saves a fifth of the load time, and each plain scalar is
+    typed once, when its value is built.
+    """
 
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?0o[0-7_]+$"), list("-+0")
-)
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
 Path = tuple  # keys (str) and list indexes (int) from an object's root
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """A 1-based span in a file; columns count Unicode code points."""
 
     line: int
@@ -48,30 +62,31 @@ class Position:
     end_column: int
 
 
-@dataclass(slots=True)
-class DuplicateKey:
+class DuplicateKey(NamedTuple):
     key: str
     node: Node  # the repeated key
     first: Node  # where the key first appears
 
 
-@dataclass(slots=True)
 class Document:
-    index: int  # 0-based position in the YAML stream
-    root: Node
-    data: Any
-    duplicates: list[DuplicateKey] = field(default_factory=list)
+    """One document of a stream: its data for the rules, its nodes for positions."""
+
+    __slots__ = ("index", "root", "data", "duplicates")
+
+    def __init__(self, index: int, root: Node, data: Any = None):
+        self.index = index  # 0-based position in the YAML stream
+        self.root = root
+        self.data = data
+        self.duplicates: list[DuplicateKey] = []
 
 
-@dataclass(slots=True)
-class ParseProblem:
+class ParseProblem(NamedTuple):
     message: str
     line: int
     column: int
 
 
-@dataclass(slots=True)
-class LoadedFile:
+class LoadedFile(NamedTuple):
     documents: list[Document]
     problem: ParseProblem | None = None  # set when the file stops parsing part-way
 
@@ -188,13 +203,39 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 
 # --- constructing plain data ----------------------------------------------------------------
 
-_STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 _TRUE = frozenset(("yes", "true", "on"))
+
+
+def _plain_resolvers() -> dict[str, list[tuple[str, re.Pattern]]]:
+    """YAML 1.1's implicit types by first character, as PyYAML's resolver has them, plus
+    ``0o17``: the Kubernetes decoder reads Go's octal syntax as an integer too."""
+    from yaml.resolver import Resolver
+
+    table = {first: list(found) for first, found in Resolver.yaml_implicit_resolvers.items()}
+    octal = (_INT, re.compile(r"^[-+]?0o[0-7_]+$"))
+    for first in "-+0":
+        table.setdefault(first, []).append(octal)
+    return table
+
+
+_PLAIN_TYPES = _plain_resolvers()
+
+
+def plain_tag(text: str) -> str:
+    """The type of a plain scalar; most values start with a letter no type starts with."""
+    for tag, pattern in _PLAIN_TYPES.get(text[:1], ()):
+        if pattern.match(text):
+            return tag
+    return _STR
+
+
+def _is_merge(key: Node) -> bool:
+    return key.tag == _MERGE or (key.tag == _PLAIN and key.value == "<<")
 
 
 def _document(index: int, root: Node) -> Document:
@@ -227,14 +268,14 @@ class _Builder:
         self.memo[id(node)] = mapping
         merged: list[MappingNode] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if _is_merge(key_node):
                 merged.extend(_merge_sources(value_node))
                 continue
             key = self.build(key_node)
             if not isinstance(key, (str, int, float, bool, type(None))):
                 key = str(key)
             if key in mapping:
-                first = next(k for k, _ in node.value if k.tag != _MERGE and self.build(k) == key)
+                first = next(k for k, _ in node.value if not _is_merge(k) and self.build(k) == key)
                 self.duplicates.append(DuplicateKey(str(key), key_node, first))
             mapping[key] = self.build(value_node)
         for source in merged:  # explicit keys win over merged ones, earlier sources first
@@ -262,6 +303,10 @@ def scalar_value(node: ScalarNode) -> Any:
     tag, value = node.tag, node.value
     if tag == _STR or node.style:  # quoted or block scalars are strings whatever the tag
         return value
+    if tag == _PLAIN:
+        tag = plain_tag(value)
+        if tag == _STR:
+            return value
     try:
         if tag == _INT:
             return _int(value)
@@ -330,14 +375,14 @@ def _child(node: Node, step: Any) -> tuple[Node | None, Node] | None:
     if isinstance(node, MappingNode):
         match = None
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if _is_merge(key_node):
                 continue
             if isinstance(key_node, ScalarNode) and _key_equals(key_node, step):
                 match = (key_node, value_node)  # the last one wins, as in the data
         if match is not None:
             return match
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if _is_merge(key_node):
                 for source in _merge_sources(value_node):
                     found = _child(source, step)
                     if found is not None:
@@ -350,7 +395,7 @@ def _child(node: Node, step: Any) -> tuple[Node | None, Node] | None:
 
 def _key_equals(key_node: ScalarNode, step: Any) -> bool:
     if isinstance(step, str):
-        return key_node.value == step and (key_node.tag == _STR or bool(key_node.style))
+        return key_node.value == step and scalar_value(key_node) == step
     return scalar_value(key_node) == step
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from .loader import Document, Path
 
 
-@dataclass(slots=True)
 class K8sObject:
     """One Kubernetes object: a document, or an item of a ``kind: List``.
 
@@ -18,10 +16,13 @@ class K8sObject:
     items are their real ones.
     """
 
-    data: dict
-    node: Node
-    document: Document
-    prefix: Path = ()
+    __slots__ = ("data", "node", "document", "prefix")
+
+    def __init__(self, data: dict, node: Node, document: Document, prefix: Path = ()):
+        self.data = data
+        self.node = node
+        self.document = document
+        self.prefix = prefix
 
     @property
     def api_version(self) -> str:
@@ -118,8 +119,7 @@ RUN_TO_COMPLETION_KINDS = frozenset({"Job", "CronJob"})
 LONG_RUNNING_KINDS = POD_KINDS - RUN_TO_COMPLETION_KINDS
 
 
-@dataclass(frozen=True, slots=True)
-class PodSpec:
+class PodSpec(NamedTuple):
     path: Path
     spec: dict
     long_running: bool
@@ -139,8 +139,7 @@ def pod_spec(obj: K8sObject) -> PodSpec | None:
     return PodSpec(path, value, obj.kind not in RUN_TO_COMPLETION_KINDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Container:
+class Container(NamedTuple):
     path: Path  # from the object's root to the container item
     data: dict
     group: str  # containers | initContainers | ephemeralContainers
@@ -174,8 +173,7 @@ def containers(spec: PodSpec) -> Iterator[Container]:
 # --- image references -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """An image reference: ``[registry/]repository[:tag][@digest]``."""
 
     registry: str | None

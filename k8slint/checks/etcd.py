@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 from ..findings import Violation
@@ -16,8 +15,7 @@ _FLAG = re.compile(r"^--?initial-cluster(?:=(.*))?$", re.S)
 _FLAG_IN_SCRIPT = re.compile(r"(?:^|\s)--?initial-cluster(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
 
 
-@dataclass(frozen=True, slots=True)
-class EtcdCluster:
+class EtcdCluster(NamedTuple):
     path: tuple  # the key or list item that holds the member count
     members: int
     source: str  # how the count was read, for the message

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..findings import SEVERITIES, Finding
 
 FORMATS = ("text", "json", "sarif", "github")
 
 
-@dataclass(slots=True)
 class RunSummary:
     """What one run found and what it looked at, in report order."""
 
-    findings: list[Finding] = field(default_factory=list)
-    files: int = 0
-    documents: int = 0
-    objects: int = 0
-    root: str = "."  # folder that relative URIs in SARIF are relative to
+    __slots__ = ("findings", "files", "documents", "objects", "root")
+
+    def __init__(self, root: str = "."):
+        self.findings: list[Finding] = []
+        self.files = 0
+        self.documents = 0
+        self.objects = 0
+        self.root = root  # the folder SARIF's relative URIs start from
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(SEVERITIES, 0)
