@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 import click
@@ -53,33 +54,51 @@ def _default_format() -> str:
 @click.option("--disable", multiple=True, type=RuleId(), help="Do not run RULE (repeatable).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="info", show_default=True,
               help="Exit 1 when a finding has this severity or a higher one.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes for large runs; 0 (the default) uses every CPU.")
 @click.option("--compact", is_flag=True,
               help="Text format: fold repeated findings into one line per run "
                    "(json, sarif and github are never folded).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, enable: tuple[str, ...],
-          disable: tuple[str, ...], fail_on: str, compact: bool) -> int:
+          disable: tuple[str, ...], fail_on: str, jobs: int, compact: bool) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
     --fail-on, 1 findings, 2 usage, configuration or I/O error.
     """
-    from .engine import Engine, UsageError, default_severities, discover
+    from . import progress as bar
+    from .engine import UsageError, default_severities, discover
     from .findings import SEVERITY_RANK
     from .report import RunSummary, render
+    from .runner import default_jobs, lint_all
 
-    engine = Engine(default_severities(enable, disable))
-    summary = RunSummary()
-    problems: list[str] = []
     try:
-        for source in discover(paths or (".",)):
-            result = engine.lint_source(source)
+        sources = list(discover(paths or (".",)))
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    summary = RunSummary()
+    files = [s.path for s in sources if s.path is not None]
+    if files:
+        from .kustomize import patch_files
+
+        patches = patch_files(files, Path.cwd())
+        if patches:
+            kept = [s for s in sources if s.path is None or os.path.realpath(s.path) not in patches]
+            summary.patches_skipped = len(sources) - len(kept)
+            sources = kept
+    problems: list[str] = []
+    progress = bar.ProgressBar(len(sources)) if bar.wanted(len(sources)) else None
+    try:
+        for result in lint_all(sources, default_severities(enable, disable),
+                               jobs or default_jobs(), progress):
             summary.files += 1
             summary.documents += result.documents
             summary.objects += result.objects
             summary.findings.extend(result.findings)
             problems.extend(result.errors)
-    except UsageError as exc:
-        raise click.UsageError(str(exc)) from None
+    finally:
+        if progress:
+            progress.close()
     summary.findings.sort(key=lambda f: f.sort_key)
 
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -102,9 +102,10 @@ class FileResult:
 class Engine:
     """Runs the enabled rules, each with its severity, over one file at a time."""
 
-    def __init__(self, severities: dict[str, str]):
+    def __init__(self, severities: dict[str, str], loader_class: type | None = None):
         metas = catalog()
         self.severities = severities
+        self.loader_class = loader_class  # None: the fastest composer there is
         self._by_kind: dict[str, list[tuple[str, Check]]] = {}
         self._wildcard: list[tuple[str, Check]] = []
         self._specific: list[tuple[RuleMeta, Check]] = []
@@ -141,8 +142,10 @@ class Engine:
         json_file = display.lower().endswith(".json") or (
             display == STDIN_NAME and text.lstrip().startswith("{")
         )
-        loaded = load_text(text, json_file=json_file)
+        loaded = load_text(text, json_file=json_file, loader_class=self.loader_class)
         for document in loaded.documents:
+            if document.data is None or document.data == "":
+                continue  # an empty document: "---" twice, or only comments
             result.documents += 1
             self._lint_document(result, display, document)
         if loaded.problem is not None:
@@ -179,8 +182,9 @@ class Engine:
         path = path_to(document.root, dup.node) or ()
         owner = next((o for o in objs if path[: len(o.prefix)] == o.prefix), objs[0])
         pos = node_span(dup.node)
+        first = dup.first.start_mark
         message = (
-            f'key "{dup.key}" repeats in this mapping (first at line {dup.first.start_mark.line + 1}): '
+            f'key "{dup.key}" repeats in this mapping (first at {first.line + 1}:{first.column + 1}): '
             f"the API server's strict field validation rejects the object, and lenient "
             f"decoding keeps only the last value; remove one of them"
         )

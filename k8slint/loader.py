@@ -19,10 +19,12 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from yaml import SafeLoader
+
 try:  # libyaml's composer; the pure-Python one gives the same nodes, only slower.
-    from yaml import CSafeLoader as _BaseLoader
+    from yaml import CSafeLoader as _FastestLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    _FastestLoader = SafeLoader  # type: ignore[assignment,misc]
 
 
 _PLAIN = "?plain"  # a plain scalar whose type is decided when its value is built
@@ -31,8 +33,8 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """libyaml's composer with scalar typing left to :func:`scalar_value`.
+class _DeferredTyping:
+    """A composer mix-in that leaves scalar typing to :func:`scalar_value`.
 
     The composer asks the resolver about every node; answering without looking (and
     without path resolvers) saves a fifth of the load time, and each plain scalar is
@@ -49,6 +51,28 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         if kind is ScalarNode:
             return _PLAIN if implicit[0] else _STR
         return _SEQ if kind is SequenceNode else _MAP
+
+
+class _Loader(_DeferredTyping, _FastestLoader):  # type: ignore[misc,valid-type]
+    pass
+
+
+class PurePythonLoader(_DeferredTyping, SafeLoader):
+    """The same composition in pure Python: where libyaml is missing, and for tests that
+    prove both paths give the same findings.
+
+    PyYAML's own scanner refuses a tab between a value and the end of its line (or a
+    comment), which libyaml and the Kubernetes decoder accept; those tabs become spaces,
+    one for one, so columns stay true. (A trailing tab inside a block scalar is the one
+    value this changes; no rule reads one.)
+    """
+
+    _TRAILING_TABS = re.compile(r"[ \t]*\t[ \t]*(?=#|\r?\n|\r|$)")
+
+    def __init__(self, stream):
+        if isinstance(stream, str) and "\t" in stream:
+            stream = self._TRAILING_TABS.sub(lambda m: " " * len(m.group()), stream)
+        super().__init__(stream)
 
 Path = tuple  # keys (str) and list indexes (int) from an object's root
 
@@ -130,7 +154,7 @@ def decode(raw: bytes) -> str:
 # --- composing ------------------------------------------------------------------------------
 
 
-def load_text(text: str, *, json_file: bool = False) -> LoadedFile:
+def load_text(text: str, *, json_file: bool = False, loader_class: type | None = None) -> LoadedFile:
     """Compose every document of a YAML (or JSON) stream; a syntax error ends the stream.
 
     Documents before the error are kept: a broken second document must not hide the first.
@@ -141,7 +165,7 @@ def load_text(text: str, *, json_file: bool = False) -> LoadedFile:
         # swapping them one for one keeps every column and the meaning.
         text = text.replace("\t", " ")
     documents: list[Document] = []
-    loader = _Loader(text)
+    loader = (loader_class or _Loader)(text)
     try:
         while loader.check_node():
             root = loader.get_node()
@@ -149,13 +173,16 @@ def load_text(text: str, *, json_file: bool = False) -> LoadedFile:
                 continue
             documents.append(_document(len(documents), root))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = _yaml_message(exc)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = ParseProblem(message, line, column)
         if json_file:
-            problem = _json_problem(text) or problem
-        return LoadedFile(documents, problem)
+            json_problem = _json_problem(text)
+            if json_problem is not None:
+                return LoadedFile([], json_problem)
+        mark = exc.problem_mark
+        if exc.context_mark is not None and (mark is None or mark.index >= len(text.rstrip())):
+            # Stopped at the end of the file: what was left open is the place to fix.
+            mark = exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return LoadedFile(documents, ParseProblem(_yaml_message(exc, line), line, column))
     except yaml.YAMLError as exc:  # reader errors: characters YAML does not allow
         position = getattr(exc, "position", None)
         line, column = _line_column(text, position) if position is not None else (1, 1)
@@ -176,13 +203,31 @@ def load_text(text: str, *, json_file: bool = False) -> LoadedFile:
     return LoadedFile(documents)
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+# What the parser's words usually mean in a manifest.
+_HINTS = (
+    ("did not find expected key", "a line is indented differently from the keys around it"),
+    ("did not find expected '-' indicator", "a list item is indented differently from the items before it"),
+    ("mapping values are not allowed", "a 'key:' where a value was expected: check the indentation, or quote a value that contains ': '"),
+    ("could not find expected ':'", "a key without ':', or a quote that is never closed"),
+    ("found character '\\t' that cannot start any token", "tabs cannot indent YAML: use spaces"),
+    ("found character that cannot start any token", "tabs cannot indent YAML: use spaces"),
+    ("found undefined alias", "an alias (*name) with no anchor (&name) before it"),
+    ("did not find expected ',' or ']'", "a '[' that is never closed"),
+    ("did not find expected ',' or '}'", "a '{' that is never closed"),
+    ("found unexpected end of stream", "a quote that is never closed"),
+)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, reported_line: int) -> str:
     parts = [p for p in (exc.context, exc.problem) if p]
-    if exc.context_mark and exc.problem_mark and exc.context and (
-        exc.context_mark.line != exc.problem_mark.line
-    ):
+    if exc.context and exc.context_mark and exc.context_mark.line + 1 != reported_line:
         parts[0] = f"{exc.context} (from line {exc.context_mark.line + 1})"
-    return "invalid YAML: " + (": ".join(parts) if parts else "syntax error")
+    message = "invalid YAML: " + (": ".join(parts) if parts else "syntax error")
+    problem = exc.problem or ""
+    for words, hint in _HINTS:
+        if problem.startswith(words):
+            return f"{message} ({hint})"
+    return message
 
 
 def _json_problem(text: str) -> ParseProblem | None:
@@ -190,7 +235,12 @@ def _json_problem(text: str) -> ParseProblem | None:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return ParseProblem(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)
+        hint = ""
+        if text.startswith(("/", "#"), exc.pos):
+            hint = " (JSON allows no comments)"
+        elif text.startswith(("}", "]"), exc.pos) and text[: exc.pos].rstrip().endswith(","):
+            hint = " (JSON allows no comma before a closing bracket)"
+        return ParseProblem(f"invalid JSON: {exc.msg}{hint}", exc.lineno, exc.colno)
     except RecursionError:
         return ParseProblem("invalid JSON: nested too deeply", 1, 1)
     return None

@@ -122,7 +122,7 @@ LONG_RUNNING_KINDS = POD_KINDS - RUN_TO_COMPLETION_KINDS
 class PodSpec(NamedTuple):
     path: Path
     spec: dict
-    long_running: bool
+    long_running: bool  # serves until stopped, so a drain must stop it gracefully
 
 
 def pod_spec(obj: K8sObject) -> PodSpec | None:
@@ -136,7 +136,10 @@ def pod_spec(obj: K8sObject) -> PodSpec | None:
         value = mapping(value).get(step)
     if not isinstance(value, dict):
         return None
-    return PodSpec(path, value, obj.kind not in RUN_TO_COMPLETION_KINDS)
+    # A pod that is not restarted when it exits (a one-off task, a test pod) runs to
+    # completion like a Job's.
+    runs_once = value.get("restartPolicy") in ("Never", "OnFailure")
+    return PodSpec(path, value, obj.kind not in RUN_TO_COMPLETION_KINDS and not runs_once)
 
 
 class Container(NamedTuple):

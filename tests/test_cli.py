@@ -70,14 +70,14 @@ def test_text_report_whole_output(capsys, tree):
     assert out == (
         'deploy/bad.yml:9:5: error latest-tag-drift image "example/app:latest" follows the '
         "moving tag latest but imagePullPolicy is IfNotPresent: each node keeps whichever latest "
-        "it cached first, so replicas run different code; pin a version tag or digest\n"
-        "1 finding (1 error, 0 warnings, 0 info) in 1 file; 2 files, 2 documents, 2 objects checked.\n"
+        "it pulled first, so replicas run different code; pin a version tag or digest\n"
+        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 2 documents, 2 objects checked.\n"
     )
 
 
 def test_clean_run_exits_0(capsys, tree):
     code, out, _ = run(capsys, "check", "deploy/good.yaml")
-    assert (code, out) == (0, "No findings; 1 file, 1 document, 1 object checked.\n")
+    assert (code, out) == (0, "No findings in 1 file; 1 document, 1 object checked.\n")
 
 
 @pytest.mark.parametrize("fail_on, expected", [("error", 1), ("warning", 1), ("info", 1), ("never", 0)])
@@ -94,7 +94,7 @@ def test_fail_on_error_ignores_warnings(capsys, tree):
 
 def test_disable_and_enable(capsys, tree):
     code, out, _ = run(capsys, "check", "deploy", "--disable", "latest-tag-drift")
-    assert (code, out.splitlines()[-1]) == (0, "No findings; 2 files, 2 documents, 2 objects checked.")
+    assert (code, out.splitlines()[-1]) == (0, "No findings in 2 files; 2 documents, 2 objects checked.")
 
 
 def test_unknown_rule_suggests_the_closest(capsys, tree):
@@ -120,7 +120,7 @@ def test_stdin(capsys, tree, monkeypatch):
 
 def test_stdin_empty(capsys, tree, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-    assert run(capsys, "check", "-")[:2] == (0, "No findings; 1 file, 0 documents, 0 objects checked.\n")
+    assert run(capsys, "check", "-")[:2] == (0, "No findings in 1 file; 0 documents, 0 objects checked.\n")
 
 
 def test_parse_error_does_not_stop_other_files(capsys, tree):
@@ -130,7 +130,7 @@ def test_parse_error_does_not_stop_other_files(capsys, tree):
     lines = out.splitlines()
     assert lines[0].startswith("deploy/bad.yml:9:5: error latest-tag-drift ")
     assert lines[1] == "deploy/broken.yaml:2:1: error parse-error invalid YAML: while parsing a flow node: did not find expected node content"
-    assert lines[2].endswith("3 files, 2 documents, 2 objects checked.")
+    assert lines[2] == "2 findings (2 errors, 0 warnings, 0 info) in 2 of 3 files; 2 documents, 2 objects checked."
 
 
 def test_json_report_shape(capsys, tree):
@@ -140,7 +140,8 @@ def test_json_report_shape(capsys, tree):
     assert report["version"] == 1
     assert report["tool"]["name"] == "k8slint"
     assert report["summary"] == {
-        "files": 2, "documents": 2, "objects": 2, "findings": 1, "error": 1, "warning": 0, "info": 0,
+        "files": 2, "documents": 2, "objects": 2, "patchesSkipped": 0, "findings": 1,
+        "error": 1, "warning": 0, "info": 0,
     }
     (finding,) = report["findings"]
     assert finding == {
@@ -196,7 +197,7 @@ def test_folder_walk_rules(capsys, tree):
     (tree / "deploy" / "UPPER.YAML").write_text(PASSING)
     (tree / "deploy" / "link").symlink_to(tree / "deploy")  # a loop
     code, out, _ = run(capsys, "check", "deploy")
-    assert out.splitlines()[-1].endswith("3 files, 3 documents, 3 objects checked.")
+    assert out.splitlines()[-1] == "1 finding (1 error, 0 warnings, 0 info) in 1 of 3 files; 3 documents, 3 objects checked."
 
 
 @pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"]])
@@ -245,3 +246,26 @@ def test_python_dash_m_and_no_traceback_on_binary_input(tmp_path):
         f"{tmp_path}/bin.yaml:2:118: error parse-error the file is not valid UTF-8 text "
         "(byte 0x80 cannot be decoded); manifests must be UTF-8"
     )
+
+
+def test_kustomize_patches_are_skipped_and_counted(capsys, tree):
+    overlay = tree / "overlay"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../deploy]\n"
+        "patches:\n- path: patches/replicas.yaml\npatchesStrategicMerge:\n- resources.yaml\n"
+    )
+    (overlay / "patches").mkdir()
+    patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        resources: {}\n"
+    (overlay / "patches" / "replicas.yaml").write_text(patch)
+    (overlay / "resources.yaml").write_text(patch)
+    (overlay / "extra.yaml").write_text(FAILING)
+    code, out, _ = run(capsys, "check", "overlay")
+    assert code == 1
+    assert out.splitlines()[-1] == (
+        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 2 documents, 2 objects checked; "
+        "2 kustomize patch files skipped."
+    )
+    # As pre-commit passes them: named one by one, from the repository's root.
+    code, out, _ = run(capsys, "check", "overlay/patches/replicas.yaml", "overlay/resources.yaml")
+    assert (code, out) == (0, "No findings in 0 files; 0 documents, 0 objects checked; 2 kustomize patch files skipped.\n")

@@ -30,10 +30,10 @@ def test_a_pair_of_rules_on_six_containers_is_one_line(tmp_path, monkeypatch, ca
     out = capsys.readouterr().out
     assert code == 1
     assert out == (
-        "6× warning missing-image-pull-policy at spec.template.spec.containers[*] + "
+        "6× warning missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy + "
         "warning missing-prestop-hook at spec.template.spec.containers[*].lifecycle.preStop: "
         "web.yaml:10:9,12:9,14:9,16:9,18:9,20:9 (Deployment/web)\n"
-        "12 findings (0 errors, 12 warnings, 0 info) in 1 file; 1 file, 1 document, 1 object "
+        "12 findings (0 errors, 12 warnings, 0 info) in 1 of 1 file; 1 document, 1 object "
         "checked. Compact: 1 line for 12 findings.\n"
     )
 
@@ -45,7 +45,7 @@ def test_runs_across_objects_and_files_name_each(tmp_path, monkeypatch, capsys):
     main(["check", "--compact", "--disable", "missing-prestop-hook", "."])
     first = capsys.readouterr().out.splitlines()[0]
     assert first == (
-        "18× warning missing-image-pull-policy at spec.template.spec.containers[*]: "
+        "18× warning missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy: "
         "a.yaml:10:9,12:9,14:9,16:9,18:9,20:9 (Deployment/a); "
         "a.yaml:32:9,34:9,36:9,38:9,40:9,42:9 (Deployment/b); "
         "b.yaml:10:9,12:9,14:9,16:9,18:9,20:9 (Deployment/c)"

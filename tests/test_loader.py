@@ -58,8 +58,12 @@ def test_duplicate_keys_keep_the_last_value_and_are_recorded():
 def test_error_in_second_document_keeps_the_first():
     loaded = load_text("a: 1\n---\nb: [unclosed\n")
     assert [d.data for d in loaded.documents] == [{"a": 1}]
-    assert (loaded.problem.line, loaded.problem.column) == (4, 1)
-    assert loaded.problem.message.startswith("invalid YAML: while parsing a flow sequence (from line 3)")
+    # The parser stops at the end of the file; the '[' left open is what to fix.
+    assert (loaded.problem.line, loaded.problem.column) == (3, 4)
+    assert loaded.problem.message == (
+        "invalid YAML: while parsing a flow sequence: did not find expected ',' "
+        "or ']' (a '[' that is never closed)"
+    )
 
 
 def test_bom_and_crlf_keep_columns():
@@ -130,10 +134,26 @@ def test_json_with_tabs_keeps_columns():
 def test_json_that_only_yaml_accepts_is_a_parse_error():
     findings = lint_text('{"apiVersion": "v1", "kind": "Pod",}\n', name="pod.json")
     assert [(f.rule, f.line, f.column, f.message) for f in findings] == [
-        ("parse-error", 1, 36, "invalid JSON: Expecting property name enclosed in double quotes")
+        ("parse-error", 1, 36, "invalid JSON: Expecting property name enclosed in double quotes "
+         "(JSON allows no comma before a closing bracket)")
     ]
 
 
 def test_control_characters_are_a_parse_error_at_their_place():
     findings = lint_text("apiVersion: v1\nkind: Pod\nx: a\x07b\n")
     assert [(f.rule, f.line, f.column) for f in findings] == [("parse-error", 3, 5)]
+
+
+def test_json_comment_hint():
+    findings = lint_text('/* header */\n{"apiVersion": "v1", "kind": "Pod"}\n', name="x.json")
+    assert [(f.line, f.column, f.message) for f in findings] == [
+        (1, 1, "invalid JSON: Expecting value (JSON allows no comments)")
+    ]
+
+
+def test_indentation_hint():
+    findings = lint_text("apiVersion: v1\nkind: Pod\nspec:\n  a: 1\n   b: 2\n")
+    assert [(f.line, f.column) for f in findings] == [(5, 5)]
+    assert findings[0].message.endswith(
+        "(a 'key:' where a value was expected: check the indentation, or quote a value that contains ': ')"
+    )

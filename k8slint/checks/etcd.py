@@ -23,7 +23,12 @@ class EtcdCluster(NamedTuple):
 
 def etcd_clusters(obj: K8sObject) -> Iterator[EtcdCluster]:
     """Every etcd cluster whose size this object states literally; templated values are
-    skipped, never guessed."""
+    skipped, never guessed.
+
+    Only long-running members count: a Job or an init container that restores a snapshot
+    with ``etcdutl snapshot restore --initial-cluster ...`` is not a cluster, nor is a
+    ``grpc-proxy`` in front of one.
+    """
     if obj.kind == "EtcdCluster":
         size = mapping(obj.data.get("spec")).get("size")
         if _is_count(size):
@@ -33,15 +38,19 @@ def etcd_clusters(obj: K8sObject) -> Iterator[EtcdCluster]:
         yield from _kubeadm_external(obj)
         return
     spec = pod_spec(obj)
-    if spec is None:
+    if spec is None or not spec.long_running:
         return
-    if obj.kind == "StatefulSet" and _runs_etcd(spec):
-        replicas = mapping(obj.data.get("spec")).get("replicas", 1)
-        if _is_count(replicas):
+    members = [c for c in containers(spec) if c.runs_with_pod]
+    if obj.kind == "StatefulSet" and any(_runs_etcd_member(c) for c in members):
+        replicas = mapping(obj.data.get("spec")).get("replicas")
+        if replicas is None:
+            yield EtcdCluster(("spec", "replicas"), 1, "replicas unset, so 1")
+        elif _is_count(replicas):
             yield EtcdCluster(("spec", "replicas"), replicas, "replicas")
         return
-    for container in containers(spec):
-        found = _from_flags(container) or _from_env(container)
+    for container in members:
+        found = _from_flags(container) if _may_run_etcd_member(container) else None
+        found = found or _from_env(container)
         if found is not None:
             yield found
 
@@ -50,28 +59,41 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _runs_etcd(spec) -> bool:
-    for container in containers(spec):
-        image = container.data.get("image")
-        if isinstance(image, str) and image_ref(image).basename == "etcd":
-            return True
-        if _command_runs_etcd(sequence(container.data.get("command"))):
-            return True
+_NOT_MEMBERS = frozenset({"grpc-proxy", "gateway"})  # etcd subcommands that hold no data
+_TOOLS = re.compile(r"(?:^|[\s/;&|(])(?:etcdctl|etcdutl)\b|\b(?:grpc-proxy|gateway)\b")
+
+
+def _words(container) -> list[str]:
+    return [w for w in sequence(container.data.get("command")) + sequence(container.data.get("args"))
+            if isinstance(w, str)]
+
+
+def _runs_etcd_member(container) -> bool:
+    """The container runs the etcd server itself: by its command, or by an etcd image
+    whose entrypoint is not overridden."""
+    command = sequence(container.data.get("command"))
+    args = sequence(container.data.get("args"))
+    if command:
+        if _is_etcd_binary(command[0]):
+            rest = command[1:] + args
+            return not (rest and rest[0] in _NOT_MEMBERS)
+        if isinstance(command[0], str) and command[0].rpartition("/")[2] in SHELLS:
+            scripts = [a for a in command[1:] + args if isinstance(a, str)]
+            return any(_script_runs_etcd(s) for s in scripts) and not any(_TOOLS.search(s) for s in scripts)
+        return False
+    image = container.data.get("image")
+    if isinstance(image, str) and image_ref(image).basename == "etcd":
+        return not (args and args[0] in _NOT_MEMBERS)
     return False
+
+
+def _may_run_etcd_member(container) -> bool:
+    """Flags alone are evidence enough unless the command is an etcd tool or proxy."""
+    return _runs_etcd_member(container) or not any(_TOOLS.search(w) for w in _words(container))
 
 
 def _is_etcd_binary(word: object) -> bool:
     return isinstance(word, str) and word.rpartition("/")[2] == "etcd"
-
-
-def _command_runs_etcd(command: list) -> bool:
-    if not command:
-        return False
-    if _is_etcd_binary(command[0]):
-        return True
-    if isinstance(command[0], str) and command[0].rpartition("/")[2] in SHELLS:
-        return any(_script_runs_etcd(arg) for arg in command[1:] if isinstance(arg, str))
-    return False
 
 
 def _script_runs_etcd(script: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 from ..findings import Violation
@@ -11,27 +12,36 @@ from ..model import K8sObject, containers, image_ref, pod_spec
 VALID_POLICIES = ("Always", "IfNotPresent", "Never")
 
 
+def _unset(policy: object) -> bool:
+    """Null and "" are defaulted by the API server exactly like a missing field."""
+    return policy is None or policy == ""
+
+
 def missing_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
     spec = pod_spec(obj)
     if spec is None:
         return
     for container in containers(spec):
-        if container.data.get("imagePullPolicy") is not None:
+        if not _unset(container.data.get("imagePullPolicy")):
             continue
         image = container.data.get("image")
         if is_literal(image):
             ref = image_ref(image)
-            default = "Always" if ref.pulls_latest else "IfNotPresent"
-            because = (
-                "the image has no tag, so it means latest"
-                if ref.pulls_latest and ref.tag is None
-                else f'the tag is "{ref.effective_tag}"' if ref.effective_tag else "it is pinned by digest"
-            )
+            # The API server's rule: Always when the tag is latest (or absent with no
+            # digest), IfNotPresent otherwise, digest or not.
+            if ref.effective_tag == "latest":
+                default = "Always"
+                because = "the image has no tag, so it means latest" if ref.tag is None else 'the tag is "latest"'
+            else:
+                default = "IfNotPresent"
+                because = f'the tag is "{ref.tag}"' if ref.tag else "the image is pinned by digest"
             fixed = f"Kubernetes sets {default} ({because}) when the object is created"
-        else:
+        elif image is None:
             fixed = "Kubernetes derives it from the image tag when the object is created"
+        else:
+            fixed = "Kubernetes derives it from the image tag, filled in later, when the object is created"
         yield Violation(
-            container.path,
+            container.path + ("imagePullPolicy",),
             f'container "{container.name}" sets no imagePullPolicy: {fixed} and keeps it '
             f"when the image changes later; set imagePullPolicy explicitly",
         )
@@ -43,16 +53,23 @@ def invalid_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
         return
     for container in containers(spec):
         policy = container.data.get("imagePullPolicy")
-        if policy is None or policy in VALID_POLICIES:
+        if _unset(policy) or policy in VALID_POLICIES:
             continue
         if isinstance(policy, str) and not is_literal(policy):
             continue
-        shown = f'"{policy}"' if isinstance(policy, str) else repr(policy)
         yield Violation(
             container.path + ("imagePullPolicy",),
-            f'container "{container.name}" has imagePullPolicy {shown}, which the API server '
-            f"rejects: use Always, IfNotPresent or Never",
+            f'container "{container.name}" has imagePullPolicy {_as_yaml(policy)}, which the '
+            f"API server rejects: use Always, IfNotPresent or Never",
         )
+
+
+def _as_yaml(value: object) -> str:
+    """A value as the manifest's author wrote it: true, 3, "always"."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def latest_tag_drift(obj: K8sObject) -> Iterator[Violation]:
@@ -64,11 +81,22 @@ def latest_tag_drift(obj: K8sObject) -> Iterator[Violation]:
         policy = container.data.get("imagePullPolicy")
         if policy not in ("IfNotPresent", "Never") or not is_literal(image):
             continue
-        if not image_ref(image).pulls_latest:
+        ref = image_ref(image)
+        if not ref.pulls_latest:
             continue
-        yield Violation(
-            container.path + ("image",),
-            f'image "{image}" follows the moving tag latest but imagePullPolicy is {policy}: '
-            f"each node keeps whichever latest it cached first, so replicas run different "
-            f"code; pin a version tag or digest",
+        moving = (
+            f'image "{image}" has no tag, so it means the moving tag latest,'
+            if ref.tag is None
+            else f'image "{image}" follows the moving tag latest'
         )
+        if policy == "IfNotPresent":
+            effect = (
+                "but imagePullPolicy is IfNotPresent: each node keeps whichever latest it "
+                "pulled first, so replicas run different code"
+            )
+        else:
+            effect = (
+                "but imagePullPolicy is Never: each node runs whatever latest was loaded "
+                "onto it, so nodes differ and a new latest reaches none of them"
+            )
+        yield Violation(container.path + ("image",), f"{moving} {effect}; pin a version tag or digest")

@@ -38,12 +38,19 @@ def missing_prestop_hook(obj: K8sObject) -> Iterator[Violation]:
         if not container.runs_with_pod:
             continue
         lifecycle = container.data.get("lifecycle")
-        if isinstance(lifecycle, dict) and lifecycle.get("preStop") is not None:
+        pre_stop = lifecycle.get("preStop") if isinstance(lifecycle, dict) else None
+        if isinstance(pre_stop, dict) and pre_stop:  # {} has no action: the API rejects it
             continue
         what = "native sidecar" if container.is_sidecar else "container"
+        if container.data.get("ports"):
+            risk = (
+                "on a drain it gets SIGTERM while Services and load balancers may still "
+                "send it traffic, so in-flight requests fail"
+            )
+        else:
+            risk = "on a drain it gets SIGTERM with no step to finish or hand over its work first"
         yield Violation(
             container.path + ("lifecycle", "preStop"),
-            f'{what} "{container.name}" has no preStop hook: on a drain it gets SIGTERM '
-            f"while Services may still send it traffic, so in-flight requests fail; add "
-            f"lifecycle.preStop (a short sleep, or a graceful stop command)",
+            f'{what} "{container.name}" has no preStop hook: {risk}; add lifecycle.preStop '
+            f"(a short sleep, or a graceful stop command)",
         )

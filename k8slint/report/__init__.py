@@ -10,7 +10,7 @@ FORMATS = ("text", "json", "sarif", "github")
 class RunSummary:
     """What one run found and what it looked at, in report order."""
 
-    __slots__ = ("findings", "files", "documents", "objects", "root")
+    __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -18,6 +18,7 @@ class RunSummary:
         self.documents = 0
         self.objects = 0
         self.root = root  # the folder SARIF's relative URIs start from
+        self.patches_skipped = 0  # kustomize patches: fragments, not objects
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(SEVERITIES, 0)

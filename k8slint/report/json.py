@@ -38,6 +38,7 @@ def render_json(summary: RunSummary) -> str:
             "files": summary.files,
             "documents": summary.documents,
             "objects": summary.objects,
+            "patchesSkipped": summary.patches_skipped,
             "findings": len(summary.findings),
             "error": counts["error"],
             "warning": counts["warning"],

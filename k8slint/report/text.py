@@ -42,17 +42,16 @@ def _plural(n: int, word: str) -> str:
 
 
 def summary_line(summary: RunSummary) -> str:
-    checked = (
-        f"{_plural(summary.files, 'file')}, {_plural(summary.documents, 'document')}, "
-        f"{_plural(summary.objects, 'object')} checked"
-    )
+    checked = f"{_plural(summary.documents, 'document')}, {_plural(summary.objects, 'object')} checked"
+    if summary.patches_skipped:
+        checked += f"; {_plural(summary.patches_skipped, 'kustomize patch file')} skipped"
     if not summary.findings:
-        return f"No findings; {checked}."
+        return f"No findings in {_plural(summary.files, 'file')}; {checked}."
     counts = summary.counts()
     by_severity = ", ".join(
         _plural(n, word) for word, n in (("error", counts["error"]), ("warning", counts["warning"]))
     ) + f", {counts['info']} info"
     return (
         f"{_plural(len(summary.findings), 'finding')} ({by_severity}) in "
-        f"{_plural(summary.files_with_findings, 'file')}; {checked}."
+        f"{summary.files_with_findings} of {_plural(summary.files, 'file')}; {checked}."
     )

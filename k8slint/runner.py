@@ -1,0 +1,87 @@
+"""Lint many files: one process for a few files, a pool of workers for many.
+
+Only findings and counts come back from a file; its text and nodes are dropped once it
+is linted, so memory stays flat however large the repository is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, Iterator
+
+from .engine import Engine, FileResult, Source
+
+# Below this much input a pool costs more to start than it saves.
+PARALLEL_MIN_BYTES = 512 * 1024
+PARALLEL_MIN_FILES_PER_JOB = 4
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def lint_all(
+    sources: list[Source],
+    severities: dict[str, str],
+    jobs: int,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[FileResult]:
+    """Results for every source, in no particular order; ``progress(n)`` after each file."""
+    sizes = {source: _size(source) for source in sources}
+    parallel = (
+        jobs > 1
+        and len(sources) >= jobs * PARALLEL_MIN_FILES_PER_JOB
+        and sum(sizes.values()) >= PARALLEL_MIN_BYTES
+        and all(source.path is not None for source in sources)
+    )
+    if parallel:
+        # Largest files first, so that no worker is left with a big one at the end.
+        ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
+        try:
+            yield from _in_pool(ordered, severities, jobs, progress)
+            return
+        except OSError:  # no semaphores or shared memory here: lint in this process
+            pass
+    engine = Engine(severities)
+    for done, source in enumerate(sources, start=1):
+        yield engine.lint_source(source)
+        if progress:
+            progress(done)
+
+
+def _size(source: Source) -> int:
+    if source.path is None:
+        return 0
+    try:
+        return source.path.stat().st_size
+    except OSError:
+        return 0
+
+
+_worker_engine: Engine | None = None
+
+
+def _start_worker(severities: dict[str, str]) -> None:
+    global _worker_engine
+    _worker_engine = Engine(severities)
+
+
+def _lint_in_worker(source: Source) -> FileResult:
+    assert _worker_engine is not None
+    return _worker_engine.lint_source(source)
+
+
+def _in_pool(sources, severities, jobs, progress) -> Iterator[FileResult]:
+    import multiprocessing
+
+    method = "fork" if sys.platform.startswith("linux") else None
+    context = multiprocessing.get_context(method)
+    with context.Pool(jobs, initializer=_start_worker, initargs=(severities,)) as pool:
+        for done, result in enumerate(pool.imap_unordered(_lint_in_worker, sources, chunksize=2), 1):
+            yield result
+            if progress:
+                progress(done)
