@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""k8slint's benchmark: time and peak memory against the parse floor and the bare interpreter.
+
+Run by hand, from a virtual environment where k8slint and ruamel.yaml (with its C
+extension, ruamel.yaml.clib) are installed: ``pip install '.[bench]'``, then
+
+    python benchmarks/bench.py [--corpus DIR] [--single FILE] [--runs N] [--scale N]
+
+Every command runs as a child process, several times; the report gives medians, the
+fastest run, the peak resident memory of the largest process (from wait4), the ratios the
+performance targets speak of, and the machine. Figures from one run of this script are
+comparable with each other; figures from different runs or machines are not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "real"
+DEFAULT_SINGLE = HERE.parent.parent / "shared" / "corpus" / "single" / "frontend-deployment.yaml"
+
+# The parse floor: ruamel.yaml's C composer over the same files, nothing else.
+FLOOR = r"""
+import os, sys
+from ruamel.yaml import YAML
+yaml = YAML(typ="safe", pure=False)
+if "CParser" not in repr(yaml.Parser):
+    sys.exit("ruamel.yaml.clib (the C parser) is not installed: the floor would be wrong")
+for top in sys.argv[1:]:
+    for folder, _, names in os.walk(top):
+        for name in names:
+            if name.lower().endswith((".yaml", ".yml", ".json")):
+                with open(os.path.join(folder, name), "rb") as f:
+                    try:
+                        for _ in yaml.compose_all(f.read()):
+                            pass
+                    except Exception:
+                        pass
+"""
+
+
+def run_once(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of the largest process of one run."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{err}")
+    rss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    return elapsed, rss
+
+
+class Measure:
+    def __init__(self, name: str, argv: list[str], runs: int):
+        self.name = name
+        run_once(argv)  # warm the page cache and the bytecode cache
+        samples = [run_once(argv) for _ in range(runs)]
+        self.times = [t for t, _ in samples]
+        self.rss = max(r for _, r in samples)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    def row(self) -> str:
+        return (f"{self.name:<44} {self.median * 1000:9.1f} ms {min(self.times) * 1000:9.1f} ms"
+                f" {self.rss / 2**20:8.1f} MiB")
+
+
+def k8slint_command() -> list[str]:
+    script = Path(sys.executable).with_name("k8slint")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "k8slint"]
+
+
+def scaled_copy(corpus: Path, scale: int, into: Path) -> Path:
+    """``scale`` copies of the corpus, as hard links where the file system allows."""
+    for n in range(scale):
+        target = into / f"copy{n}"
+        try:
+            shutil.copytree(corpus, target, copy_function=os.link)
+        except OSError:
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(corpus, target)
+    return into
+
+
+def machine() -> str:
+    model = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (f"{platform.platform()}; {os.cpu_count()} CPUs ({model}); Python "
+            f"{platform.python_version()}; load average {load}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--single", type=Path, default=DEFAULT_SINGLE)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--scale", type=int, default=10, help="copies for the scaled run (0: skip)")
+    args = parser.parse_args()
+    if not args.corpus.is_dir() or not args.single.is_file():
+        parser.error(f"need a corpus folder and a single file: {args.corpus}, {args.single}")
+
+    py, lint = sys.executable, k8slint_command()
+    files = sum(1 for p in args.corpus.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in args.corpus.rglob("*") if p.is_file())
+    print(f"machine: {machine()}")
+    print(f"corpus: {args.corpus} ({files} files, {size / 1e6:.1f} MB); single: {args.single.name}; "
+          f"{args.runs} runs each\n")
+    print(f"{'':<44} {'median':>12} {'fastest':>12} {'peak RSS':>12}")
+
+    def measure(name: str, argv: list[str]) -> Measure:
+        m = Measure(name, argv, args.runs)
+        print(m.row(), flush=True)
+        return m
+
+    bare = measure("python -c pass", [py, "-c", "pass"])
+    imports = measure('python -c "import click, ruamel.yaml"', [py, "-c", "import click, ruamel.yaml"])
+    one = measure("k8slint check ONE-FILE", lint + ["check", str(args.single)])
+    floor = measure("parse floor (ruamel C composer)", [py, "-c", FLOOR, str(args.corpus)])
+    jobs1 = measure("k8slint check -j1 CORPUS", lint + ["check", "-j1", str(args.corpus)])
+    jobsn = measure(f"k8slint check CORPUS (default jobs: {os.cpu_count()})", lint + ["check", str(args.corpus)])
+
+    scaled = None
+    if args.scale:
+        with tempfile.TemporaryDirectory(prefix="k8slint-bench-") as tmp:
+            copy = scaled_copy(args.corpus, args.scale, Path(tmp))
+            n = args.scale
+            floor_n = measure(f"parse floor, {n}x", [py, "-c", FLOOR, str(copy)])
+            jobs1_n = measure(f"k8slint check -j1, {n}x", lint + ["check", "-j1", str(copy)])
+            jobsn_n = measure(f"k8slint check, {n}x (default jobs)", lint + ["check", str(copy)])
+            scaled = (n, floor_n, jobs1_n, jobsn_n)
+
+    def ratio(label: str, value: float, target: str) -> None:
+        print(f"  {label:<58} {value:6.2f}x   target {target}")
+
+    print("\nratios (medians of this run):")
+    ratio("one file / python -c 'import click, ruamel.yaml'", one.median / imports.median, "<= 1.5")
+    ratio("one file / python -c pass", one.median / bare.median, "(for reference)")
+    ratio("corpus -j1 / parse floor", jobs1.median / floor.median, "<= 1.3")
+    ratio("corpus default jobs / parse floor", jobsn.median / floor.median, "< 1.0")
+    if scaled:
+        n, floor_n, jobs1_n, jobsn_n = scaled
+        ratio(f"{n}x corpus -j1 / 1x corpus -j1", jobs1_n.median / jobs1.median, f"<= {n + 0.5}")
+        ratio(f"{n}x corpus default jobs / 1x default jobs", jobsn_n.median / jobsn.median, f"<= {n + 0.5}")
+        ratio(f"{n}x parse floor / 1x parse floor", floor_n.median / floor.median, "(for reference)")
+        print(f"  {'peak RSS, ' + str(n) + 'x corpus, -j1 / default jobs':<58} "
+              f"{jobs1_n.rss / 2**20:6.1f} / {jobsn_n.rss / 2**20:.1f} MiB   target < 150 MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
