@@ -33,6 +33,7 @@ class RuleMeta(NamedTuple):
     fix: str
     instead: str
     references: tuple[str, ...]
+    params: dict | None  # JSON Schema of the rule's parameters, defaults included
 
     def applies_to(self, kind: str) -> bool:
         return "*" in self.kinds or kind in self.kinds
@@ -79,4 +80,5 @@ def _read(path: Path) -> RuleMeta:
         fix=data["fix"].strip(),
         instead=(data.get("instead") or "").strip("\n"),
         references=tuple(data.get("references") or ()),
+        params=data.get("params"),
     )

@@ -50,69 +50,70 @@ def _default_format() -> str:
               help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (default: the nearest .k8slint.yaml from here up to the repository root).")
 @click.option("--enable", multiple=True, type=RuleId(), help="Run RULE too (repeatable).")
 @click.option("--disable", multiple=True, type=RuleId(), help="Do not run RULE (repeatable).")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="info", show_default=True,
-              help="Exit 1 when a finding has this severity or a higher one.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Exit 1 when a finding has this severity or a higher one  [default: the "
+                   "config's failOn, else info]")
+@click.option("--show-suppressed", is_flag=True, help="List suppressed findings too, with their reasons.")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Report only findings that are not recorded in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record this run's findings as the baseline in FILE.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for large runs; 0 (the default) uses every CPU.")
 @click.option("--compact", is_flag=True,
               help="Text format: fold repeated findings into one line per run "
                    "(json, sarif and github are never folded).")
-def check(paths: tuple[str, ...], fmt: str, output: str | None, enable: tuple[str, ...],
-          disable: tuple[str, ...], fail_on: str, jobs: int, compact: bool) -> int:
+def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
+          enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
+          show_suppressed: bool, baseline: str | None, write_baseline: str | None, jobs: int,
+          compact: bool) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
     --fail-on, 1 findings, 2 usage, configuration or I/O error.
     """
     from . import progress as bar
-    from .engine import UsageError, default_severities, discover
+    from .baseline import BaselineError
+    from .config import ConfigError
+    from .engine import UsageError
     from .findings import SEVERITY_RANK
-    from .report import RunSummary, render
-    from .runner import default_jobs, lint_all
+    from .report import render
+    from .session import Options, effective_config, run
 
+    options = Options(paths, enable, disable, config_path, jobs, show_suppressed, baseline,
+                      progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None)
     try:
-        sources = list(discover(paths or (".",)))
-    except UsageError as exc:
+        config = effective_config(options)
+        outcome = run(options, config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"k8slint: config error: {problem}", err=True)
+        return 2
+    except (UsageError, BaselineError) as exc:
         raise click.UsageError(str(exc)) from None
-    summary = RunSummary()
-    files = [s.path for s in sources if s.path is not None]
-    if files:
-        from .kustomize import patch_files
+    summary = outcome.summary
 
-        patches = patch_files(files, Path.cwd())
-        if patches:
-            kept = [s for s in sources if s.path is None or os.path.realpath(s.path) not in patches]
-            summary.patches_skipped = len(sources) - len(kept)
-            sources = kept
-    problems: list[str] = []
-    progress = bar.ProgressBar(len(sources)) if bar.wanted(len(sources)) else None
-    try:
-        for result in lint_all(sources, default_severities(enable, disable),
-                               jobs or default_jobs(), progress):
-            summary.files += 1
-            summary.documents += result.documents
-            summary.objects += result.objects
-            summary.findings.extend(result.findings)
-            problems.extend(result.errors)
-    finally:
-        if progress:
-            progress.close()
-    summary.findings.sort(key=lambda f: f.sort_key)
+    if write_baseline:
+        from .baseline import write_baseline as write
 
+        recorded = write(Path(write_baseline), outcome.all_findings)
+        click.echo(f"k8slint: recorded {recorded} findings in {write_baseline}", err=True)
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = render(fmt, summary, color=color, compact=compact)
     if output is None:
         click.echo(report, nl=False)
     else:
         _write_atomically(output, report)
-    for problem in problems:
+    for problem in outcome.problems:
         click.echo(f"k8slint: error: {problem}", err=True)
-    if problems:
+    if outcome.problems:
         return 2
-    threshold = SEVERITY_RANK.get(fail_on, 99)
-    failing = any(SEVERITY_RANK[f.severity] >= threshold for f in summary.findings)
+    threshold = SEVERITY_RANK.get(fail_on or config.fail_on or "info", 99)
+    failing = any(SEVERITY_RANK[f.severity] >= threshold for f in summary.active)
     return 1 if failing else 0
 
 
@@ -140,9 +141,17 @@ def _write_atomically(path: str, text: str) -> None:
 def rules(fmt: str) -> int:
     """List every rule: id, severity (or off), summary."""
     from . import docs
+    from .config import ConfigError
     from .engine import default_severities
+    from .session import Options, effective_config
 
-    enabled = default_severities()
+    try:
+        config = effective_config(Options(()))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"k8slint: config error: {problem}", err=True)
+        return 2
+    enabled = default_severities(configured=config.severities)
     if fmt == "json":
         click.echo(docs.rules_json(enabled), nl=False)
     elif fmt == "markdown":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import sys
@@ -10,9 +11,11 @@ from typing import Iterable, Iterator, NamedTuple
 
 from .catalog import RuleMeta, catalog
 from .checks import CHECKS, Check
-from .findings import Finding, Violation
+from .findings import Finding, Violation, stable_path
+from .globs import Matcher
 from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, path_to, node_span
 from .model import K8sObject, objects
+from .suppress import Suppression, annotation_suppressions, comment_suppressions
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
@@ -29,11 +32,26 @@ class Source(NamedTuple):
     path: Path | None  # None for standard input
 
 
-def discover(args: Iterable[str]) -> Iterator[Source]:
+class Exclusions(NamedTuple):
+    """The config's exclude globs, relative to the config's folder."""
+
+    matcher: Matcher
+    base: Path
+
+    def excluded(self, path: Path, is_dir: bool) -> bool:
+        try:
+            relative = Path(os.path.abspath(path)).relative_to(self.base)
+        except ValueError:
+            return False  # outside the config's folder: its globs do not reach there
+        return bool(relative.parts) and self.matcher("/".join(relative.parts), is_dir)
+
+
+def discover(args: Iterable[str], exclusions: Exclusions | None = None) -> Iterator[Source]:
     """Files named, and manifests found below folders named, in a stable order.
 
     A named file is linted whatever its name; in folders only ``*.yaml``, ``*.yml`` and
     ``*.json`` (any case) are. Links are followed, but no folder is entered twice.
+    Excluded files are left out, whether named or found.
     """
     seen_files: set[str] = set()
     seen_dirs: set[str] = set()
@@ -48,8 +66,10 @@ def discover(args: Iterable[str]) -> Iterator[Source]:
             raise UsageError(f"no such file or folder: {arg}") from None
         except OSError as exc:
             raise UsageError(f"cannot read {arg}: {exc.strerror}") from None
+        if exclusions is not None and exclusions.excluded(path, stat.S_ISDIR(mode)):
+            continue
         if stat.S_ISDIR(mode):
-            yield from _walk(path, seen_dirs, seen_files)
+            yield from _walk(path, seen_dirs, seen_files, exclusions)
         elif _first_time(path, seen_files):
             yield Source(_display(path), path)
 
@@ -62,18 +82,25 @@ def _first_time(path: Path, seen: set[str]) -> bool:
     return True
 
 
-def _walk(top: Path, seen_dirs: set[str], seen_files: set[str]) -> Iterator[Source]:
+def _walk(top: Path, seen_dirs: set[str], seen_files: set[str],
+          exclusions: Exclusions | None) -> Iterator[Source]:
     for folder, dirnames, filenames in os.walk(top, followlinks=True):
         real = os.path.realpath(folder)
         if real in seen_dirs:
             dirnames[:] = []
             continue
         seen_dirs.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_FOLDERS)
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if d not in SKIPPED_FOLDERS
+            and not (exclusions is not None and exclusions.excluded(Path(folder, d), True))
+        )
         for name in sorted(filenames):
             if not name.lower().endswith(MANIFEST_SUFFIXES):
                 continue
             path = Path(folder, name)
+            if exclusions is not None and exclusions.excluded(path, False):
+                continue
             try:
                 if not stat.S_ISREG(path.stat().st_mode):
                     continue  # a FIFO or device would block or never end
@@ -90,19 +117,21 @@ def _display(path: Path) -> str:
 class FileResult:
     """What linting one file gave: findings, counts, and errors that are not findings."""
 
-    __slots__ = ("findings", "documents", "objects", "errors")
+    __slots__ = ("findings", "documents", "objects", "errors", "suppressions")
 
     def __init__(self, errors: list[str] | None = None):
         self.findings: list[Finding] = []
         self.documents = 0
         self.objects = 0
         self.errors: list[str] = errors or []  # could not read, or a rule failed
+        self.suppressions: list[Suppression] = []  # applied once every finding is known
 
 
 class Engine:
     """Runs the enabled rules, each with its severity, over one file at a time."""
 
-    def __init__(self, severities: dict[str, str], loader_class: type | None = None):
+    def __init__(self, severities: dict[str, str], params: dict[str, dict] | None = None,
+                 loader_class: type | None = None):
         metas = catalog()
         self.severities = severities
         self.loader_class = loader_class  # None: the fastest composer there is
@@ -113,6 +142,8 @@ class Engine:
             if rule_id not in severities:
                 continue
             meta = metas[rule_id]
+            if meta.params is not None:
+                check = functools.partial(check, params=rule_params(meta, (params or {}).get(rule_id)))
             if "*" in meta.kinds:
                 self._wildcard.append((rule_id, check))
             else:
@@ -139,6 +170,7 @@ class Engine:
         except DecodeProblem as exc:
             self._file_finding(result, display, "parse-error", exc.problem)
             return result
+        result.suppressions.extend(comment_suppressions(display, text))
         json_file = display.lower().endswith(".json") or (
             display == STDIN_NAME and text.lstrip().startswith("{")
         )
@@ -156,6 +188,7 @@ class Engine:
         objs = list(objects(document))
         for obj in objs:
             result.objects += 1
+            result.suppressions.extend(annotation_suppressions(display, obj))
             for rule_id, check in self.checks_for(obj.kind):
                 try:
                     for violation in check(obj):
@@ -176,6 +209,7 @@ class Engine:
             rule_id, self.severities[rule_id], violation.message, display,
             pos.line, pos.column, pos.end_line, pos.end_column,
             obj.api_version, obj.kind, obj.namespace, obj.name, tuple(violation.path),
+            stable_path=stable_path(obj.data, violation.path),
         )
 
     def _duplicate(self, display: str, document: Document, objs: list[K8sObject], dup) -> Finding:
@@ -193,6 +227,7 @@ class Engine:
             pos.line, pos.column, pos.end_line, pos.end_column,
             owner.api_version, owner.kind, owner.namespace, owner.name,
             tuple(path[len(owner.prefix):]),
+            stable_path=stable_path(owner.data, tuple(path[len(owner.prefix):])),
         )
 
     def _file_finding(self, result: FileResult, display: str, rule_id: str, problem: ParseProblem) -> None:
@@ -203,12 +238,32 @@ class Engine:
             ))
 
 
-def default_severities(enable: Iterable[str] = (), disable: Iterable[str] = ()) -> dict[str, str]:
-    """The rules that run, each with its severity: defaults, then --enable, then --disable."""
+def default_severities(
+    enable: Iterable[str] = (), disable: Iterable[str] = (), configured: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The rules that run, each with its severity: the rules' defaults, then the config
+    (a severity, or ``off``), then ``--enable``, then ``--disable``."""
     metas = catalog()
     chosen = {rule_id: meta.severity for rule_id, meta in metas.items() if meta.enabled}
+    for rule_id, severity in (configured or {}).items():
+        if severity == "off":
+            chosen.pop(rule_id, None)
+        else:
+            chosen[rule_id] = severity
     for rule_id in enable:
-        chosen[rule_id] = metas[rule_id].severity
+        if rule_id not in chosen:
+            wanted = (configured or {}).get(rule_id, "off")
+            chosen[rule_id] = metas[rule_id].severity if wanted == "off" else wanted
     for rule_id in disable:
         chosen.pop(rule_id, None)
     return chosen
+
+
+def rule_params(meta: RuleMeta, given: dict | None) -> dict:
+    """The rule's parameters: the config's values over the defaults in its schema."""
+    defaults = {
+        name: spec["default"]
+        for name, spec in (meta.params or {}).get("properties", {}).items()
+        if "default" in spec
+    }
+    return {**defaults, **(given or {})}

@@ -31,6 +31,10 @@ class Finding(NamedTuple):
     namespace: str | None = None
     name: str | None = None
     path: tuple = ()
+    suppressed: str | None = None  # the reason, when a suppression silenced it
+    # The path with list items named where they have a name (containers[web]): what
+    # baselines and SARIF fingerprints key on, so inserting an item moves nothing.
+    stable_path: str = ""
 
     @property
     def sort_key(self) -> tuple:
@@ -46,3 +50,18 @@ class Finding(NamedTuple):
             else:
                 out.append(("." if out else "") + str(step))
         return "".join(out)
+
+
+def stable_path(data: object, path: tuple) -> str:
+    """``spec.containers[web].image``: list indexes replaced by the item's name, if any."""
+    out = []
+    for step in path:
+        if isinstance(step, int):
+            item = data[step] if isinstance(data, list) and 0 <= step < len(data) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            out.append(f"[{name}]" if isinstance(name, str) and name else f"[{step}]")
+            data = item
+        else:
+            out.append(("." if out else "") + str(step))
+            data = data.get(step) if isinstance(data, dict) else None
+    return "".join(out)

@@ -29,6 +29,7 @@ def lint_all(
     severities: dict[str, str],
     jobs: int,
     progress: Callable[[int], None] | None = None,
+    params: dict[str, dict] | None = None,
 ) -> Iterator[FileResult]:
     """Results for every source, in no particular order; ``progress(n)`` after each file."""
     sizes = {source: _size(source) for source in sources}
@@ -42,11 +43,11 @@ def lint_all(
         # Largest files first, so that no worker is left with a big one at the end.
         ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
         try:
-            yield from _in_pool(ordered, severities, jobs, progress)
+            yield from _in_pool(ordered, severities, params, jobs, progress)
             return
         except OSError:  # no semaphores or shared memory here: lint in this process
             pass
-    engine = Engine(severities)
+    engine = Engine(severities, params)
     for done, source in enumerate(sources, start=1):
         yield engine.lint_source(source)
         if progress:
@@ -65,9 +66,9 @@ def _size(source: Source) -> int:
 _worker_engine: Engine | None = None
 
 
-def _start_worker(severities: dict[str, str]) -> None:
+def _start_worker(severities: dict[str, str], params: dict[str, dict] | None) -> None:
     global _worker_engine
-    _worker_engine = Engine(severities)
+    _worker_engine = Engine(severities, params)
 
 
 def _lint_in_worker(source: Source) -> FileResult:
@@ -75,12 +76,12 @@ def _lint_in_worker(source: Source) -> FileResult:
     return _worker_engine.lint_source(source)
 
 
-def _in_pool(sources, severities, jobs, progress) -> Iterator[FileResult]:
+def _in_pool(sources, severities, params, jobs, progress) -> Iterator[FileResult]:
     import multiprocessing
 
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
-    with context.Pool(jobs, initializer=_start_worker, initargs=(severities,)) as pool:
+    with context.Pool(jobs, initializer=_start_worker, initargs=(severities, params)) as pool:
         for done, result in enumerate(pool.imap_unordered(_lint_in_worker, sources, chunksize=2), 1):
             yield result
             if progress:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from k8slint.catalog import catalog
-from k8slint.engine import Engine, Source, discover
+from k8slint.engine import Engine
 from k8slint.findings import Finding
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,17 +26,28 @@ def expected_marks(path: Path) -> set[tuple[str, int]]:
     return marks
 
 
-def lint(*paths: str | Path, rules: list[str] | None = None) -> list[Finding]:
-    """Findings for paths, with only ``rules`` enabled (all rules when None), sorted."""
+_ALSO = re.compile(r"#\s*fixture:\s*also-enable=([a-z0-9,-]+)")
+
+
+def also_enabled(path: Path) -> list[str]:
+    """Rules a fixture needs besides its own: ``# fixture: also-enable=a,b`` on line 1."""
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    match = _ALSO.search(first)
+    return match.group(1).split(",") if match else []
+
+
+def lint(*paths: str | Path, rules: list[str] | None = None, params: dict | None = None) -> list[Finding]:
+    """Findings of a whole run (suppressions applied) over paths, with only ``rules``
+    enabled (every rule when None), sorted."""
+    from k8slint.config import Config
+    from k8slint.session import Options, run
+
     metas = catalog()
-    severities = {r: metas[r].severity for r in (rules if rules is not None else metas)}
-    engine = Engine(severities)
-    findings = []
-    for source in discover(str(p) for p in paths):
-        result = engine.lint_source(source)
-        assert not result.errors, result.errors
-        findings.extend(result.findings)
-    return sorted(findings, key=lambda f: f.sort_key)
+    wanted = set(rules if rules is not None else metas)
+    severities = {r: (metas[r].severity if r in wanted else "off") for r in metas}
+    outcome = run(Options(tuple(str(p) for p in paths), jobs=1), Config(None, severities, params or {}))
+    assert not outcome.problems, outcome.problems
+    return outcome.summary.findings
 
 
 def lint_text(text: str, name: str = "test.yaml", rules: list[str] | None = None) -> list[Finding]:

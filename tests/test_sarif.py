@@ -67,7 +67,7 @@ def test_fixtures_sarif_is_schema_valid_and_complete(capsys, monkeypatch, valida
         assert result["message"]["text"]
         assert len(result["partialFingerprints"]["k8slintFinding/v1"]) >= 32
     # "warning" is sarif-om's default value: it must still be written out.
-    assert levels == {"error", "warning"}
+    assert levels == {"error", "warning", "note"}
 
 
 def test_one_result_exactly(capsys, monkeypatch, validator):

@@ -27,5 +27,5 @@ CHECKS: dict[str, Check] = {
     "etcd-no-fault-tolerance": etcd_no_fault_tolerance,
 }
 
-# Reported while reading files, not by a check.
-FILE_RULES = ("parse-error", "duplicate-key")
+# Reported while reading files, or when suppressions are applied; not by a check.
+FILE_RULES = ("parse-error", "duplicate-key", "suppression-without-reason", "unused-suppression")

@@ -8,10 +8,11 @@ from ..findings import Violation
 from ..model import K8sObject, containers, pod_spec
 
 
-def missing_termination_grace_period(obj: K8sObject) -> Iterator[Violation]:
+def missing_termination_grace_period(obj: K8sObject, params: dict) -> Iterator[Violation]:
     spec = pod_spec(obj)
     if spec is None or not spec.long_running:
         return
+    minimum = params["minimumSeconds"]
     path = spec.path + ("terminationGracePeriodSeconds",)
     value = spec.spec.get("terminationGracePeriodSeconds")
     if value is None:
@@ -27,6 +28,12 @@ def missing_termination_grace_period(obj: K8sObject) -> Iterator[Violation]:
             "terminationGracePeriodSeconds is 0: a drain or upgrade kills the containers at "
             "once (SIGKILL) with no chance to handle SIGTERM; give them the seconds a clean "
             "shutdown takes",
+        )
+    elif isinstance(value, int) and not isinstance(value, bool) and 0 < value < minimum:
+        yield Violation(
+            path,
+            f"terminationGracePeriodSeconds is {value}, below the {minimum} s this repository "
+            f"sets as the least a clean shutdown needs (params.minimumSeconds); raise it",
         )
 
 

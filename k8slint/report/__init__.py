@@ -10,7 +10,8 @@ FORMATS = ("text", "json", "sarif", "github")
 class RunSummary:
     """What one run found and what it looked at, in report order."""
 
-    __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped")
+    __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
+                 "suppressed", "baseline_known")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -19,16 +20,23 @@ class RunSummary:
         self.objects = 0
         self.root = root  # the folder SARIF's relative URIs start from
         self.patches_skipped = 0  # kustomize patches: fragments, not objects
+        self.suppressed = 0  # silenced by a suppression (listed only with --show-suppressed)
+        self.baseline_known = 0  # recorded in the baseline, so not reported
+
+    @property
+    def active(self) -> list[Finding]:
+        """The findings that count: suppressed ones are shown only on request."""
+        return [f for f in self.findings if f.suppressed is None]
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(SEVERITIES, 0)
-        for finding in self.findings:
+        for finding in self.active:
             counts[finding.severity] += 1
         return counts
 
     @property
     def files_with_findings(self) -> int:
-        return len({f.file for f in self.findings})
+        return len({f.file for f in self.active})
 
 
 def render(fmt: str, summary: RunSummary, *, color: bool = False, compact: bool = False) -> str:

@@ -25,6 +25,7 @@ def finding_dict(f) -> dict:
         "endColumn": f.end_column,
         "object": obj,
         "path": list(f.path),
+        "suppressed": None if f.suppressed is None else {"kind": "inSource", "justification": f.suppressed},
     }
 
 
@@ -39,7 +40,9 @@ def render_json(summary: RunSummary) -> str:
             "documents": summary.documents,
             "objects": summary.objects,
             "patchesSkipped": summary.patches_skipped,
-            "findings": len(summary.findings),
+            "findings": len(summary.active),
+            "suppressed": summary.suppressed,
+            "baselineKnown": summary.baseline_known,
             "error": counts["error"],
             "warning": counts["warning"],
             "info": counts["info"],

@@ -23,6 +23,8 @@ FINGERPRINT_KEY = "k8slintFinding/v1"
 # the value carries meaning a consumer must not infer: a result's level falls back to
 # "warning" when absent, whatever the rule says.
 _ALWAYS_EMIT = frozenset({"level", "version"})
+# sarif-om follows a pre-release draft in one place: the schema calls it "status".
+_RENAMED = {(om.Suppression, "state"): "status"}
 
 
 def to_sarif_dict(value: Any) -> Any:
@@ -33,7 +35,7 @@ def to_sarif_dict(value: Any) -> Any:
             item = getattr(value, a.name)
             if item is None:
                 continue
-            name = a.metadata.get("schema_property_name", a.name)
+            name = _RENAMED.get((type(value), a.name)) or a.metadata.get("schema_property_name", a.name)
             default = a.default
             if isinstance(default, attr.Factory):  # type: ignore[arg-type]
                 default = default.factory()
@@ -82,7 +84,8 @@ def relative_uri(file: str, root: str) -> tuple[str, str | None]:
 def fingerprint(f) -> str:
     """Stable when lines move: rule, file, object identity and path, never a line number."""
     identity = "\0".join(
-        str(part) for part in (f.rule, f.file, f.api_version, f.kind, f.namespace, f.name, f.dotted_path,
+        str(part) for part in (f.rule, f.file, f.api_version, f.kind, f.namespace, f.name,
+                               f.stable_path or f.dotted_path,
                                f.message if f.kind is None else "")
     )
     return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:32]
@@ -110,6 +113,9 @@ def build_log(summary: RunSummary) -> om.SarifLog:
                                  end_line=f.end_line, end_column=f.end_column),
             ))],
             partial_fingerprints={FINGERPRINT_KEY: key},
+            suppressions=None if f.suppressed is None else [
+                om.Suppression(kind="inSource", state="accepted", justification=f.suppressed or None)
+            ],
         ))
     root_uri = Path(os.path.abspath(summary.root)).as_uri().rstrip("/") + "/"
     run = om.Run(

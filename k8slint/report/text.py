@@ -24,7 +24,10 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def finding_line(f, color: bool = False) -> str:
     where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
-    return f"{where} {severity_word(f.severity, color)} {f.rule} {printable(f.message)}"
+    line = f"{where} {severity_word(f.severity, color)} {f.rule} {printable(f.message)}"
+    if f.suppressed is not None:
+        line += f" [suppressed: {printable(f.suppressed) or 'no reason given'}]"
+    return line
 
 
 def severity_word(severity: str, color: bool = False) -> str:
@@ -45,13 +48,18 @@ def summary_line(summary: RunSummary) -> str:
     checked = f"{_plural(summary.documents, 'document')}, {_plural(summary.objects, 'object')} checked"
     if summary.patches_skipped:
         checked += f"; {_plural(summary.patches_skipped, 'kustomize patch file')} skipped"
-    if not summary.findings:
+    if summary.suppressed:
+        checked += f"; {summary.suppressed} suppressed"
+    if summary.baseline_known:
+        checked += f"; {summary.baseline_known} known from the baseline"
+    active = summary.active
+    if not active:
         return f"No findings in {_plural(summary.files, 'file')}; {checked}."
     counts = summary.counts()
     by_severity = ", ".join(
         _plural(n, word) for word, n in (("error", counts["error"]), ("warning", counts["warning"]))
     ) + f", {counts['info']} info"
     return (
-        f"{_plural(len(summary.findings), 'finding')} ({by_severity}) in "
+        f"{_plural(len(active), 'finding')} ({by_severity}) in "
         f"{summary.files_with_findings} of {_plural(summary.files, 'file')}; {checked}."
     )

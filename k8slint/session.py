@@ -1,0 +1,92 @@
+"""One ``k8slint check`` run, from options to a finished summary.
+
+files -> (config excludes, kustomize patches) -> lint (one process or a pool) ->
+suppressions -> baseline -> summary. The command line only parses and prints.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from .catalog import catalog
+from .config import EMPTY, Config, find_config, load_config
+from .engine import Exclusions, default_severities, discover
+from .globs import compile_globs
+from .report import RunSummary
+from .runner import default_jobs, lint_all
+from .suppress import apply
+
+META_RULES = ("suppression-without-reason", "unused-suppression")
+
+
+class Options(NamedTuple):
+    paths: tuple[str, ...]
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    config: str | None = None  # None: look for .k8slint.yaml from here up
+    jobs: int = 0
+    show_suppressed: bool = False
+    baseline: str | None = None
+    progress: Callable[[int], Callable[[int], None] | None] | None = None  # files -> callback
+
+
+class Outcome(NamedTuple):
+    summary: RunSummary
+    config: Config
+    problems: list[str]  # files that could not be read, rule failures
+    all_findings: list  # before the baseline: what --write-baseline records
+
+
+def effective_config(options: Options) -> Config:
+    path = Path(options.config) if options.config else find_config(Path.cwd())
+    return load_config(path) if path else EMPTY
+
+
+def run(options: Options, config: Config) -> Outcome:
+    severities = default_severities(options.enable, options.disable, config.severities)
+    exclusions = (
+        Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
+    )
+    sources = list(discover(options.paths or (".",), exclusions))
+    summary = RunSummary()
+    files = [s.path for s in sources if s.path is not None]
+    if files:
+        from .kustomize import patch_files
+
+        patches = patch_files(files, Path.cwd())
+        if patches:
+            kept = [s for s in sources if s.path is None or os.path.realpath(s.path) not in patches]
+            summary.patches_skipped = len(sources) - len(kept)
+            sources = kept
+
+    problems: list[str] = []
+    findings, suppressions = [], []
+    progress = options.progress(len(sources)) if options.progress else None
+    try:
+        for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
+                               config.params):
+            summary.files += 1
+            summary.documents += result.documents
+            summary.objects += result.objects
+            findings.extend(result.findings)
+            suppressions.extend(result.suppressions)
+            problems.extend(result.errors)
+    finally:
+        if progress is not None and hasattr(progress, "close"):
+            progress.close()
+
+    ran = {rule for rule in severities if rule not in META_RULES}
+    applied = apply(findings, suppressions, ran, severities, set(catalog()))
+    kept = applied.kept + applied.meta
+    summary.suppressed = len(applied.suppressed)
+    all_findings = list(kept)
+    if options.baseline:
+        from .baseline import Baseline
+
+        kept, summary.baseline_known = Baseline(Path(options.baseline)).split(kept)
+    if options.show_suppressed:
+        kept += [f._replace(suppressed=s.reason) for f, s in applied.suppressed]
+    summary.findings = sorted(kept, key=lambda f: f.sort_key)
+    return Outcome(summary, config, problems, all_findings)

@@ -1,0 +1,157 @@
+"""Suppressions with reasons: object annotations and line comments.
+
+- ``ignore-check.k8slint.io/<rule-id>: "<reason>"`` (or ``/all``) in an object's
+  annotations silences that rule for the whole object; in a pod template's annotations,
+  for what lies inside the template.
+- ``# k8slint: ignore=<rule-id>[,<rule-id>] <reason>`` silences those rules on its own
+  line or, written alone on a line, on the line below. The reason runs to the end of the
+  line, or to a further `` # `` comment.
+
+A suppression without a reason still works but is reported (``suppression-without-reason``);
+one that silenced nothing is reported too (``unused-suppression``), so stale ignores do not
+pile up. A suppression naming a rule that did not run cannot be judged, and is not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, NamedTuple
+
+from .findings import Finding
+from .loader import locate
+from .model import K8sObject, mapping
+
+ANNOTATION_PREFIX = "ignore-check.k8slint.io/"
+ALL = "all"
+# The reason runs to the end of the line, or to a further comment (" # ...").
+_COMMENT = re.compile(r"(?:^|[ \t])#[ \t]*k8slint:[ \t]*ignore=([A-Za-z0-9_,-]*)(.*?)(?:[ \t]#.*)?$")
+_TEMPLATE_PATHS = (("spec", "template"), ("template",), ("spec", "jobTemplate", "spec", "template"))
+
+
+class Suppression(NamedTuple):
+    file: str
+    line: int  # where the suppression is written
+    column: int
+    end_column: int
+    rules: frozenset[str]  # rule ids, or {"all"}
+    reason: str
+    # What it covers: a line, or an object (identity) and a path prefix inside it.
+    target_line: int | None = None
+    target_object: tuple | None = None
+    target_prefix: tuple = ()
+
+    def covers(self, finding: Finding) -> bool:
+        if ALL not in self.rules and finding.rule not in self.rules:
+            return False
+        if self.target_line is not None:
+            return finding.line == self.target_line
+        return (
+            object_identity(finding) == self.target_object
+            and finding.path[: len(self.target_prefix)] == self.target_prefix
+        )
+
+    @property
+    def written_as(self) -> str:
+        rules = ",".join(sorted(self.rules))
+        if self.target_line is not None:
+            return f"# k8slint: ignore={rules}"
+        return f"annotation {ANNOTATION_PREFIX}{rules}"
+
+
+def object_identity(f: Finding) -> tuple:
+    return (f.file, f.api_version, f.kind, f.namespace, f.name)
+
+
+def comment_suppressions(display: str, text: str) -> list[Suppression]:
+    """Suppressions written as comments; cheap when the file has none."""
+    if "k8slint:" not in text:
+        return []
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _COMMENT.search(line)
+        if not match:
+            continue
+        rules = frozenset(r for r in match.group(1).split(",") if r)
+        alone = not line[: match.start()].strip()
+        start = line.index("#", match.start())
+        found.append(Suppression(
+            display, number, start + 1, len(line.rstrip()) + 1, rules, match.group(2).strip(),
+            target_line=number + 1 if alone else number,
+        ))
+    return found
+
+
+def annotation_suppressions(display: str, obj: K8sObject) -> list[Suppression]:
+    found = []
+    identity = (display, obj.api_version, obj.kind, obj.namespace, obj.name)
+    places = [((), ())] + [(p, p) for p in _TEMPLATE_PATHS]
+    for where, prefix in places:
+        meta: object = obj.data
+        for step in where + ("metadata",):
+            meta = mapping(meta).get(step)
+        annotations = mapping(mapping(meta).get("annotations"))
+        for key, reason in annotations.items():
+            if not isinstance(key, str) or not key.startswith(ANNOTATION_PREFIX):
+                continue
+            pos = locate(obj.node, where + ("metadata", "annotations", key))
+            rule = key[len(ANNOTATION_PREFIX):]
+            found.append(Suppression(
+                display, pos.line, pos.column, pos.end_column, frozenset({rule}),
+                reason.strip() if isinstance(reason, str) else "",
+                target_object=identity, target_prefix=prefix,
+            ))
+    return found
+
+
+class Applied(NamedTuple):
+    kept: list[Finding]
+    suppressed: list[tuple[Finding, Suppression]]
+    meta: list[Finding]  # suppression-without-reason and unused-suppression
+
+
+def apply(
+    findings: Iterable[Finding],
+    suppressions: list[Suppression],
+    ran: set[str],
+    severities: dict[str, str],
+    known: set[str],
+) -> Applied:
+    """Split findings into kept and suppressed; report reasonless and unused suppressions.
+
+    ``ran``: the rules that ran (only those can prove a suppression unused);
+    ``severities``: of the two meta rules, when enabled; ``known``: every rule id.
+    """
+    by_file: dict[str, list[Suppression]] = {}
+    for s in suppressions:
+        by_file.setdefault(s.file, []).append(s)
+    kept, suppressed = [], []
+    used: set[Suppression] = set()
+    for finding in findings:
+        match = next((s for s in by_file.get(finding.file, ()) if s.covers(finding)), None)
+        if match is None:
+            kept.append(finding)
+        else:
+            suppressed.append((finding, match))
+            used.add(match)
+    meta = []
+    for s in suppressions:
+        if not s.reason and "suppression-without-reason" in severities:
+            meta.append(_meta(s, "suppression-without-reason", (
+                f"{s.written_as} gives no reason: say why the finding does not apply, "
+                f"so the next reader can tell whether it still holds"
+            ), severities))
+        if s in used or "unused-suppression" not in severities:
+            continue
+        unknown = sorted(r for r in s.rules if r != ALL and r not in known)
+        if unknown:
+            message = f"{s.written_as} names unknown rule {', '.join(unknown)}: it silences nothing; fix the id or remove it"
+        elif ALL in s.rules or s.rules <= ran:
+            message = f"{s.written_as} silences nothing here: the finding it was written for is gone; remove it"
+        else:
+            continue  # a rule that did not run cannot prove it unused
+        meta.append(_meta(s, "unused-suppression", message, severities))
+    return Applied(kept, suppressed, meta)
+
+
+def _meta(s: Suppression, rule: str, message: str, severities: dict[str, str]) -> Finding:
+    return Finding(rule, severities[rule], message, s.file, s.line, s.column, s.line, s.end_column)
