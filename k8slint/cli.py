@@ -62,6 +62,8 @@ def _default_format() -> str:
               help="Report only findings that are not recorded in this baseline.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record this run's findings as the baseline in FILE.")
+@click.option("--max-file-size", default="10M", show_default=True, metavar="SIZE",
+              help="Report files larger than SIZE (bytes, or with K, M, G) without reading them.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for large runs; 0 (the default) uses every CPU.")
 @click.option("--compact", is_flag=True,
@@ -69,8 +71,8 @@ def _default_format() -> str:
                    "(json, sarif and github are never folded).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
           enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
-          show_suppressed: bool, baseline: str | None, write_baseline: str | None, jobs: int,
-          compact: bool) -> int:
+          show_suppressed: bool, baseline: str | None, write_baseline: str | None,
+          max_file_size: str, jobs: int, compact: bool) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
@@ -79,12 +81,18 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     from . import progress as bar
     from .baseline import BaselineError
     from .config import ConfigError
-    from .engine import UsageError
+    from .engine import UsageError, parse_size
     from .findings import SEVERITY_RANK
     from .report import render
     from .session import Options, effective_config, run
 
+    try:
+        size_limit = parse_size(max_file_size)
+    except ValueError:
+        raise click.BadParameter(f"expected a size such as 10M, 512K or 1048576, got {max_file_size!r}",
+                                 param_hint="--max-file-size") from None
     options = Options(paths, enable, disable, config_path, jobs, show_suppressed, baseline,
+                      max_file_size=size_limit,
                       progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None)
     try:
         config = effective_config(options)

@@ -18,6 +18,7 @@ from .model import K8sObject, objects
 from .suppress import Suppression, annotation_suppressions, comment_suppressions
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, not read
 SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -131,9 +132,10 @@ class Engine:
     """Runs the enabled rules, each with its severity, over one file at a time."""
 
     def __init__(self, severities: dict[str, str], params: dict[str, dict] | None = None,
-                 loader_class: type | None = None):
+                 loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE):
         metas = catalog()
         self.severities = severities
+        self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self._by_kind: dict[str, list[tuple[str, Check]]] = {}
         self._wildcard: list[tuple[str, Check]] = []
@@ -157,11 +159,35 @@ class Engine:
         return found
 
     def lint_source(self, source: Source) -> FileResult:
+        """Read (at most the size limit) and lint one file; never opens a FIFO or device."""
+        limit = self.max_file_size
         try:
-            raw = sys.stdin.buffer.read() if source.path is None else source.path.read_bytes()
+            if source.path is None:
+                raw = sys.stdin.buffer.read(limit + 1)
+            else:
+                info = source.path.stat()
+                if not stat.S_ISREG(info.st_mode):
+                    return FileResult(errors=[
+                        f"{source.display} is not a regular file (a FIFO, socket or device): not read"
+                    ])
+                if info.st_size > limit:
+                    return self._too_large(source.display, info.st_size)
+                with source.path.open("rb") as stream:
+                    raw = stream.read(limit + 1)
         except OSError as exc:
             return FileResult(errors=[f"cannot read {source.display}: {exc.strerror or exc}"])
+        if len(raw) > limit:
+            return self._too_large(source.display, None)
         return self.lint_bytes(source.display, raw)
+
+    def _too_large(self, display: str, size: int | None) -> FileResult:
+        result = FileResult()
+        limit = human_size(self.max_file_size)
+        what = f"is {human_size(size)}, over" if size is not None else "is over"
+        self._file_finding(result, display, "file-too-large", ParseProblem(
+            f"the file {what} the {limit} limit and was not read; a manifest this large is "
+            f"likely generated or not a manifest: exclude it, or raise --max-file-size", 1, 1))
+        return result
 
     def lint_bytes(self, display: str, raw: bytes) -> FileResult:
         result = FileResult()
@@ -267,3 +293,21 @@ def rule_params(meta: RuleMeta, given: dict | None) -> dict:
         if "default" in spec
     }
     return {**defaults, **(given or {})}
+
+
+def human_size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{n} bytes"
+
+
+def parse_size(text: str) -> int:
+    """``10M``, ``512K``, ``2G`` (powers of 1024) or plain bytes."""
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+    number = text[:-1] if scale > 1 else text
+    value = float(number)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return int(value * scale)

@@ -178,16 +178,29 @@ def load_text(text: str, *, json_file: bool = False, loader_class: type | None =
             if json_problem is not None:
                 return LoadedFile([], json_problem)
         mark = exc.problem_mark
-        if exc.context_mark is not None and (mark is None or mark.index >= len(text.rstrip())):
+        end = len(text.rstrip())
+        if exc.context_mark is not None and (mark is None or mark.index >= end):
             # Stopped at the end of the file: what was left open is the place to fix.
             mark = exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return LoadedFile(documents, ParseProblem(_yaml_message(exc, line), line, column))
+        if mark is None:
+            line, column = 1, 1
+        elif mark.index >= end:  # still past the last character: point just after it
+            line, column = _line_column(text, end)
+        else:
+            line, column = mark.line + 1, mark.column + 1
+        return LoadedFile(documents, ParseProblem(_yaml_message(exc, line, end), line, column))
     except yaml.YAMLError as exc:  # reader errors: characters YAML does not allow
         position = getattr(exc, "position", None)
         line, column = _line_column(text, position) if position is not None else (1, 1)
         reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
         return LoadedFile(documents, ParseProblem(f"invalid YAML: {reason}", line, column))
+    except ExcessiveAliasing as exc:
+        mark = exc.anchor.start_mark
+        return LoadedFile(documents, ParseProblem(
+            f"excessive aliasing: aliases expand this document past {exc.expanded:,} nodes "
+            f"(a YAML alias bomb?); Kubernetes refuses such documents, and it was not linted",
+            mark.line + 1, mark.column + 1,
+        ))
     except RecursionError:
         return LoadedFile(
             documents, ParseProblem("the document nests too deeply to be read", 1, 1)
@@ -218,9 +231,10 @@ _HINTS = (
 )
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError, reported_line: int) -> str:
+def _yaml_message(exc: yaml.MarkedYAMLError, reported_line: int, end: int) -> str:
     parts = [p for p in (exc.context, exc.problem) if p]
-    if exc.context and exc.context_mark and exc.context_mark.line + 1 != reported_line:
+    context = exc.context_mark
+    if exc.context and context and context.line + 1 != reported_line and context.index < end:
         parts[0] = f"{exc.context} (from line {exc.context_mark.line + 1})"
     message = "invalid YAML: " + (": ".join(parts) if parts else "syntax error")
     problem = exc.problem or ""
@@ -242,7 +256,7 @@ def _json_problem(text: str) -> ParseProblem | None:
             hint = " (JSON allows no comma before a closing bracket)"
         return ParseProblem(f"invalid JSON: {exc.msg}{hint}", exc.lineno, exc.colno)
     except RecursionError:
-        return ParseProblem("invalid JSON: nested too deeply", 1, 1)
+        return None  # YAML's own diagnosis, with its position, stands
     return None
 
 
@@ -288,6 +302,19 @@ def _is_merge(key: Node) -> bool:
     return key.tag == _MERGE or (key.tag == _PLAIN and key.value == "<<")
 
 
+# Kubernetes' own decoder refuses documents whose aliases expand them enormously; past
+# this many nodes, expanded, and this many times the nodes actually written, so do we.
+MAX_EXPANDED_NODES = 1_000_000
+MAX_EXPANSION_RATIO = 10
+
+
+class ExcessiveAliasing(Exception):
+    def __init__(self, anchor: Node, expanded: int):
+        super().__init__(anchor)
+        self.anchor = anchor
+        self.expanded = expanded
+
+
 def _document(index: int, root: Node) -> Document:
     doc = Document(index, root, None)
     doc.data = _Builder(doc.duplicates).build(root)
@@ -295,24 +322,40 @@ def _document(index: int, root: Node) -> Document:
 
 
 class _Builder:
-    """Plain data from nodes; each node is built once, so shared (aliased) nodes share data."""
+    """Plain data from nodes; each node is built once, so shared (aliased) nodes share data.
 
-    __slots__ = ("memo", "duplicates")
+    Nothing is ever walked twice: an alias costs one lookup. What the document would be,
+    expanded, is still counted, so that an alias bomb (a few hundred bytes that expand to
+    billions of nodes) is refused, as Kubernetes refuses it, instead of handed to rules
+    and reports that might expand it.
+    """
+
+    __slots__ = ("memo", "duplicates", "sizes", "expanded", "unique")
 
     def __init__(self, duplicates: list[DuplicateKey]):
         self.memo: dict[int, Any] = {}
         self.duplicates = duplicates
+        self.sizes: dict[int, int] = {}  # a collection's expanded node count
+        self.expanded = 0
+        self.unique = 0
 
     def build(self, node: Node) -> Any:
+        self.expanded += 1
         if type(node) is ScalarNode:
             return scalar_value(node)
         built = self.memo.get(id(node))
-        if built is not None:
+        if built is not None:  # an alias: counted at its expanded size, built once
+            self.expanded += self.sizes.get(id(node), 0)
+            if self.expanded > MAX_EXPANDED_NODES and self.expanded > MAX_EXPANSION_RATIO * self.unique:
+                raise ExcessiveAliasing(node, self.expanded)
             return built
+        self.unique += len(node.value) + 1
+        before = self.expanded
         if type(node) is SequenceNode:
             items: list = []
             self.memo[id(node)] = items
             items.extend(self.build(item) for item in node.value)
+            self.sizes[id(node)] = self.expanded - before
             return items
         mapping: dict = {}
         self.memo[id(node)] = mapping
@@ -331,6 +374,7 @@ class _Builder:
         for source in merged:  # explicit keys win over merged ones, earlier sources first
             for key, value in self.build(source).items():
                 mapping.setdefault(key, value)
+        self.sizes[id(node)] = self.expanded - before
         return mapping
 
 

@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Callable, Iterator
 
-from .engine import Engine, FileResult, Source
+from .engine import DEFAULT_MAX_FILE_SIZE, Engine, FileResult, Source
 
 # Below this much input a pool costs more to start than it saves.
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -30,6 +30,7 @@ def lint_all(
     jobs: int,
     progress: Callable[[int], None] | None = None,
     params: dict[str, dict] | None = None,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> Iterator[FileResult]:
     """Results for every source, in no particular order; ``progress(n)`` after each file."""
     sizes = {source: _size(source) for source in sources}
@@ -43,11 +44,11 @@ def lint_all(
         # Largest files first, so that no worker is left with a big one at the end.
         ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
         try:
-            yield from _in_pool(ordered, severities, params, jobs, progress)
+            yield from _in_pool(ordered, (severities, params, max_file_size), jobs, progress)
             return
         except OSError:  # no semaphores or shared memory here: lint in this process
             pass
-    engine = Engine(severities, params)
+    engine = Engine(severities, params, max_file_size=max_file_size)
     for done, source in enumerate(sources, start=1):
         yield engine.lint_source(source)
         if progress:
@@ -66,9 +67,9 @@ def _size(source: Source) -> int:
 _worker_engine: Engine | None = None
 
 
-def _start_worker(severities: dict[str, str], params: dict[str, dict] | None) -> None:
+def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, max_file_size: int) -> None:
     global _worker_engine
-    _worker_engine = Engine(severities, params)
+    _worker_engine = Engine(severities, params, max_file_size=max_file_size)
 
 
 def _lint_in_worker(source: Source) -> FileResult:
@@ -76,12 +77,12 @@ def _lint_in_worker(source: Source) -> FileResult:
     return _worker_engine.lint_source(source)
 
 
-def _in_pool(sources, severities, params, jobs, progress) -> Iterator[FileResult]:
+def _in_pool(sources, engine_args, jobs, progress) -> Iterator[FileResult]:
     import multiprocessing
 
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
-    with context.Pool(jobs, initializer=_start_worker, initargs=(severities, params)) as pool:
+    with context.Pool(jobs, initializer=_start_worker, initargs=engine_args) as pool:
         for done, result in enumerate(pool.imap_unordered(_lint_in_worker, sources, chunksize=2), 1):
             yield result
             if progress:

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 from .catalog import catalog
 from .config import EMPTY, Config, find_config, load_config
-from .engine import Exclusions, default_severities, discover
+from .engine import DEFAULT_MAX_FILE_SIZE, Exclusions, default_severities, discover
 from .globs import compile_globs
 from .report import RunSummary
 from .runner import default_jobs, lint_all
@@ -29,6 +29,7 @@ class Options(NamedTuple):
     jobs: int = 0
     show_suppressed: bool = False
     baseline: str | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
     progress: Callable[[int], Callable[[int], None] | None] | None = None  # files -> callback
 
 
@@ -61,12 +62,13 @@ def run(options: Options, config: Config) -> Outcome:
             summary.patches_skipped = len(sources) - len(kept)
             sources = kept
 
+    summary.root = scanned_root(sources)
     problems: list[str] = []
     findings, suppressions = [], []
     progress = options.progress(len(sources)) if options.progress else None
     try:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
-                               config.params):
+                               config.params, options.max_file_size):
             summary.files += 1
             summary.documents += result.documents
             summary.objects += result.objects
@@ -90,3 +92,15 @@ def run(options: Options, config: Config) -> Outcome:
         kept += [f._replace(suppressed=s.reason) for f, s in applied.suppressed]
     summary.findings = sorted(kept, key=lambda f: f.sort_key)
     return Outcome(summary, config, problems, all_findings)
+
+
+def scanned_root(sources) -> str:
+    """The folder report URIs are relative to: the working folder when every file lies
+    below it (as in CI, where it is the checkout), else the files' common folder, so that
+    no URI climbs out with ``..`` or becomes absolute."""
+    paths = [os.path.abspath(s.path) for s in sources if s.path is not None]
+    cwd = os.getcwd()
+    if not paths or all(p == cwd or p.startswith(cwd.rstrip(os.sep) + os.sep) for p in paths):
+        return cwd
+    common = os.path.commonpath(paths)
+    return common if os.path.isdir(common) else os.path.dirname(common)

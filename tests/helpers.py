@@ -26,17 +26,26 @@ def expected_marks(path: Path) -> set[tuple[str, int]]:
     return marks
 
 
-_ALSO = re.compile(r"#\s*fixture:\s*also-enable=([a-z0-9,-]+)")
+_ALSO = re.compile(r"#\s*fixture:.*\balso-enable=([a-z0-9,-]+)")
+_MAX_SIZE = re.compile(r"#\s*fixture:.*\bmax-file-size=(\d+)")
 
 
 def also_enabled(path: Path) -> list[str]:
     """Rules a fixture needs besides its own: ``# fixture: also-enable=a,b`` on line 1."""
-    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    first = path.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
     match = _ALSO.search(first)
     return match.group(1).split(",") if match else []
 
 
-def lint(*paths: str | Path, rules: list[str] | None = None, params: dict | None = None) -> list[Finding]:
+def fixture_max_file_size(path: Path) -> int | None:
+    """``# fixture: max-file-size=N`` on line 1: the size limit the fixture runs with."""
+    first = path.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
+    match = _MAX_SIZE.search(first)
+    return int(match.group(1)) if match else None
+
+
+def lint(*paths: str | Path, rules: list[str] | None = None, params: dict | None = None,
+         max_file_size: int | None = None) -> list[Finding]:
     """Findings of a whole run (suppressions applied) over paths, with only ``rules``
     enabled (every rule when None), sorted."""
     from k8slint.config import Config
@@ -45,7 +54,10 @@ def lint(*paths: str | Path, rules: list[str] | None = None, params: dict | None
     metas = catalog()
     wanted = set(rules if rules is not None else metas)
     severities = {r: (metas[r].severity if r in wanted else "off") for r in metas}
-    outcome = run(Options(tuple(str(p) for p in paths), jobs=1), Config(None, severities, params or {}))
+    options = Options(tuple(str(p) for p in paths), jobs=1)
+    if max_file_size is not None:
+        options = options._replace(max_file_size=max_file_size)
+    outcome = run(options, Config(None, severities, params or {}))
     assert not outcome.problems, outcome.problems
     return outcome.summary.findings
 

@@ -130,7 +130,7 @@ def test_parse_error_does_not_stop_other_files(capsys, tree):
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("deploy/bad.yml:9:5: error latest-tag-drift ")
-    assert lines[1] == "deploy/broken.yaml:2:1: error parse-error invalid YAML: while parsing a flow node: did not find expected node content"
+    assert lines[1] == "deploy/broken.yaml:1:5: error parse-error invalid YAML: while parsing a flow node: did not find expected node content"
     assert lines[2] == "2 findings (2 errors, 0 warnings, 0 info) in 2 of 3 files; 2 documents, 2 objects checked."
 
 

@@ -9,7 +9,7 @@ import pytest
 from k8slint.catalog import catalog
 from k8slint.checks import CHECKS, FILE_RULES
 
-from .helpers import FIXTURES, also_enabled, expected_marks, lint
+from .helpers import FIXTURES, also_enabled, expected_marks, fixture_max_file_size, lint
 
 RULES = sorted(catalog())
 FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
@@ -34,7 +34,10 @@ def test_every_fixture_belongs_to_a_rule():
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fixture_marks_match_findings_of_its_rule_alone(path: Path):
     rule = path.parent.name
-    findings = [f for f in lint(path, rules=[rule] + also_enabled(path)) if f.rule == rule]
+    findings = [
+        f for f in lint(path, rules=[rule] + also_enabled(path), max_file_size=fixture_max_file_size(path))
+        if f.rule == rule
+    ]
     got = {(f.rule, f.line) for f in findings}
     want = {mark for mark in expected_marks(path) if mark[0] == rule}
     assert got == want

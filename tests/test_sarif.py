@@ -105,10 +105,23 @@ def test_fingerprints_survive_lines_moving(capsys, monkeypatch, tmp_path):
     assert len(set(keys)) == len(keys)
 
 
-def test_files_outside_the_root_get_absolute_uris(capsys, monkeypatch, tmp_path, validator):
+def test_uris_never_leave_the_scanned_root(capsys, monkeypatch, tmp_path, validator):
+    """Files outside the working folder: URIs relative to their common folder, never
+    absolute and never climbing out with '..'."""
     (tmp_path / "in").mkdir()
     outside = FIXTURES / "parse-error" / "fail.yaml"
-    log = sarif_of(capsys, monkeypatch, tmp_path / "in", str(outside))
+    log = sarif_of(capsys, monkeypatch, tmp_path / "in", str(outside), str(FIXTURES / "duplicate-key"))
+    assert_valid(validator, log)
+    run = log["runs"][0]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == FIXTURES.as_uri() + "/"
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert uris == {"parse-error/fail.yaml", "duplicate-key/fail.yaml"}
+
+
+def test_uris_are_percent_encoded(capsys, monkeypatch, tmp_path, validator):
+    (tmp_path / "my dir").mkdir()
+    (tmp_path / "my dir" / "pod ü.yaml").write_text((FIXTURES / "parse-error" / "fail.yaml").read_text())
+    log = sarif_of(capsys, monkeypatch, tmp_path, "my dir")
     assert_valid(validator, log)
     artifact = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-    assert artifact == {"uri": outside.as_uri()}
+    assert artifact == {"uri": "my%20dir/pod%20%C3%BC.yaml", "uriBaseId": "%SRCROOT%"}

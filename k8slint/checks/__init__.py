@@ -28,4 +28,5 @@ CHECKS: dict[str, Check] = {
 }
 
 # Reported while reading files, or when suppressions are applied; not by a check.
-FILE_RULES = ("parse-error", "duplicate-key", "suppression-without-reason", "unused-suppression")
+FILE_RULES = ("parse-error", "duplicate-key", "file-too-large", "suppression-without-reason",
+              "unused-suppression")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import RunSummary
-from .text import summary_line
+from .text import printable, summary_line
 
 _LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -20,12 +20,13 @@ def render_github(summary: RunSummary) -> str:
     lines = []
     for f in summary.findings:
         params = ",".join(
-            f"{key}={escape_property(str(value))}"
+            f"{key}={escape_property(printable(str(value)))}"
             for key, value in (
                 ("file", f.file), ("line", f.line), ("col", f.column),
                 ("endLine", f.end_line), ("endColumn", f.end_column), ("title", f.rule),
             )
         )
-        lines.append(f"::{_LEVELS[f.severity]} {params}::{escape_data(f.message)}")
+        # Control characters from a manifest must not restyle the log: escaped as in text.
+        lines.append(f"::{_LEVELS[f.severity]} {params}::{escape_data(printable(f.message))}")
     lines.append(summary_line(summary))
     return "".join(line + "\n" for line in lines)

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import attr
 import sarif_om as om
@@ -70,15 +71,11 @@ def _descriptor(meta: RuleMeta) -> om.ReportingDescriptor:
 
 
 def relative_uri(file: str, root: str) -> tuple[str, str | None]:
-    """A URI relative to the scanned root when the file lies below it, else an absolute one."""
+    """A URI relative to the scanned root (the session picks a root every file lies in)."""
     if file == "<stdin>":
         return "stdin", None
-    absolute = Path(os.path.abspath(file))
-    try:
-        relative = absolute.relative_to(os.path.abspath(root))
-    except ValueError:
-        return absolute.as_uri(), None
-    return "/".join(relative.parts), SRCROOT
+    relative = Path(os.path.abspath(file)).relative_to(os.path.abspath(root))
+    return quote("/".join(relative.parts)), SRCROOT
 
 
 def fingerprint(f) -> str:
