@@ -61,7 +61,10 @@ def catalog() -> dict[str, RuleMeta]:
 
 
 def _read(path: Path) -> RuleMeta:
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogError(f"{path}: rule metadata cannot be read: {exc}") from None
     missing = [key for key in REQUIRED_FIELDS if not isinstance(data, dict) or key not in data]
     if missing:
         raise CatalogError(f"{path}: rule metadata lacks {', '.join(missing)}")

@@ -52,6 +52,10 @@ def _default_format() -> str:
               help="Write the report to FILE (atomically) instead of standard output.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Config file (default: the nearest .k8slint.yaml from here up to the repository root).")
+@click.option("--context", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Also read the manifests below DIR, only so that cross-object rules see "
+                   "their objects (a Service's pods, a workload's budget); nothing there is "
+                   "reported. The pre-commit hook passes the repository (repeatable).")
 @click.option("--enable", multiple=True, type=RuleId(), help="Run RULE too (repeatable).")
 @click.option("--disable", multiple=True, type=RuleId(), help="Do not run RULE (repeatable).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
@@ -70,7 +74,7 @@ def _default_format() -> str:
               help="Text format: fold repeated findings into one line per run "
                    "(json, sarif and github are never folded).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
-          enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
+          context: tuple[str, ...], enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
           show_suppressed: bool, baseline: str | None, write_baseline: str | None,
           max_file_size: str, jobs: int, compact: bool) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
@@ -92,7 +96,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         raise click.BadParameter(f"expected a size such as 10M, 512K or 1048576, got {max_file_size!r}",
                                  param_hint="--max-file-size") from None
     options = Options(paths, enable, disable, config_path, jobs, show_suppressed, baseline,
-                      max_file_size=size_limit,
+                      max_file_size=size_limit, context=context,
                       progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None)
     try:
         config = effective_config(options)

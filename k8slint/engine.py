@@ -11,6 +11,8 @@ from typing import Iterable, Iterator, NamedTuple
 
 from .catalog import RuleMeta, catalog
 from .checks import CHECKS, Check
+from .checks.cross import CROSS_CHECKS
+from .index import Facts, facts_of
 from .findings import Finding, Violation, stable_path
 from .globs import Matcher
 from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, path_to, node_span
@@ -31,6 +33,7 @@ class UsageError(Exception):
 class Source(NamedTuple):
     display: str  # the path as reports show it
     path: Path | None  # None for standard input
+    context: bool = False  # read only for what cross-object rules need to see
 
 
 class Exclusions(NamedTuple):
@@ -118,9 +121,11 @@ def _display(path: Path) -> str:
 class FileResult:
     """What linting one file gave: findings, counts, and errors that are not findings."""
 
-    __slots__ = ("findings", "documents", "objects", "errors", "suppressions")
+    __slots__ = ("findings", "documents", "objects", "errors", "suppressions", "facts", "context")
 
-    def __init__(self, errors: list[str] | None = None):
+    def __init__(self, errors: list[str] | None = None, context: bool = False):
+        self.context = context  # a context file: its facts count, nothing else does
+        self.facts: list[Facts] = []  # for cross-object rules
         self.findings: list[Finding] = []
         self.documents = 0
         self.objects = 0
@@ -135,6 +140,7 @@ class Engine:
                  loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE):
         metas = catalog()
         self.severities = severities
+        self.collect_facts = any(rule in severities for rule in CROSS_CHECKS)
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self._by_kind: dict[str, list[tuple[str, Check]]] = {}
@@ -178,7 +184,7 @@ class Engine:
             return FileResult(errors=[f"cannot read {source.display}: {exc.strerror or exc}"])
         if len(raw) > limit:
             return self._too_large(source.display, None)
-        return self.lint_bytes(source.display, raw)
+        return self.lint_bytes(source.display, raw, context=source.context)
 
     def _too_large(self, display: str, size: int | None) -> FileResult:
         result = FileResult()
@@ -189,13 +195,15 @@ class Engine:
             f"likely generated or not a manifest: exclude it, or raise --max-file-size", 1, 1))
         return result
 
-    def lint_bytes(self, display: str, raw: bytes) -> FileResult:
-        result = FileResult()
+    def lint_bytes(self, display: str, raw: bytes, context: bool = False) -> FileResult:
+        result = FileResult(context=context)
         try:
             text = decode(raw)
         except DecodeProblem as exc:
             self._file_finding(result, display, "parse-error", exc.problem)
             return result
+        if context:
+            return self._facts_only(result, display, text)
         result.suppressions.extend(comment_suppressions(display, text))
         json_file = display.lower().endswith(".json") or (
             display == STDIN_NAME and text.lstrip().startswith("{")
@@ -210,11 +218,26 @@ class Engine:
             self._file_finding(result, display, "parse-error", loaded.problem)
         return result
 
+    def _facts_only(self, result: FileResult, display: str, text: str) -> FileResult:
+        if self.collect_facts:
+            loaded = load_text(text, json_file=display.lower().endswith(".json"),
+                               loader_class=self.loader_class)
+            for document in loaded.documents:
+                for obj in objects(document):
+                    facts = facts_of(obj, display, context_only=True)
+                    if facts is not None:
+                        result.facts.append(facts)
+        return result
+
     def _lint_document(self, result: FileResult, display: str, document: Document) -> None:
         objs = list(objects(document))
         for obj in objs:
             result.objects += 1
             result.suppressions.extend(annotation_suppressions(display, obj))
+            if self.collect_facts:
+                facts = facts_of(obj, display)
+                if facts is not None:
+                    result.facts.append(facts)
             for rule_id, check in self.checks_for(obj.kind):
                 try:
                     for violation in check(obj):

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from .catalog import catalog
+from .checks.cross import CROSS_CHECKS
+from .findings import Finding
+from .index import Index
 from .config import EMPTY, Config, find_config, load_config
 from .engine import DEFAULT_MAX_FILE_SIZE, Exclusions, default_severities, discover
 from .globs import compile_globs
@@ -30,6 +33,7 @@ class Options(NamedTuple):
     show_suppressed: bool = False
     baseline: str | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    context: tuple[str, ...] = ()  # folders read only so cross-object rules see their objects
     progress: Callable[[int], Callable[[int], None] | None] | None = None  # files -> callback
 
 
@@ -63,12 +67,18 @@ def run(options: Options, config: Config) -> Outcome:
             sources = kept
 
     summary.root = scanned_root(sources)
+    if options.context:
+        sources += _context_sources(options.context, sources, exclusions)
     problems: list[str] = []
-    findings, suppressions = [], []
+    findings, suppressions, facts = [], [], []
     progress = options.progress(len(sources)) if options.progress else None
     try:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
                                config.params, options.max_file_size):
+            facts.extend(result.facts)
+            if result.context:
+                summary.context_files += 1
+                continue
             summary.files += 1
             summary.documents += result.documents
             summary.objects += result.objects
@@ -79,6 +89,8 @@ def run(options: Options, config: Config) -> Outcome:
         if progress is not None and hasattr(progress, "close"):
             progress.close()
 
+    if facts:
+        findings.extend(cross_object_findings(Index(facts), severities))
     ran = {rule for rule in severities if rule not in META_RULES}
     applied = apply(findings, suppressions, ran, severities, set(catalog()))
     kept = applied.kept + applied.meta
@@ -104,3 +116,35 @@ def scanned_root(sources) -> str:
         return cwd
     common = os.path.commonpath(paths)
     return common if os.path.isdir(common) else os.path.dirname(common)
+
+
+def _context_sources(folders, sources, exclusions) -> list:
+    """Files below the context folders that are not reported on: their objects are
+    seen by cross-object rules (a Service's pods, a workload's budget), nothing more."""
+    reported = {os.path.realpath(s.path) for s in sources if s.path is not None}
+    return [
+        s._replace(context=True)
+        for s in discover(folders, exclusions)
+        if s.path is not None and os.path.realpath(s.path) not in reported
+    ]
+
+
+def cross_object_findings(index: Index, severities: dict[str, str]) -> list[Finding]:
+    """Findings of the enabled cross-object rules, on reported objects only."""
+    found = []
+    for rule_id, check in CROSS_CHECKS.items():
+        if rule_id not in severities:
+            continue
+        for violation in check(index):
+            f = violation.facts
+            if f.context_only:
+                continue
+            anchor = f.anchors[violation.anchor]
+            pos = anchor.position
+            found.append(Finding(
+                rule_id, severities[rule_id], violation.message, f.file,
+                pos.line, pos.column, pos.end_line, pos.end_column,
+                f.api_version, f.kind, f.namespace, f.name, anchor.path,
+                stable_path=anchor.stable_path,
+            ))
+    return found

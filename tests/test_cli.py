@@ -18,12 +18,22 @@ from .helpers import FIXTURES
 
 FAIL = FIXTURES / "latest-tag-drift" / "fail.yaml"
 PASSING = """\
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: web}}
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
 spec:
+  replicas: 2
   template:
+    metadata: {labels: {app: web}}
     spec:
       terminationGracePeriodSeconds: 30
       containers:
@@ -72,13 +82,13 @@ def test_text_report_whole_output(capsys, tree):
         'deploy/bad.yml:9:5: error latest-tag-drift image "example/app:latest" follows the '
         "moving tag latest but imagePullPolicy is IfNotPresent: each node keeps whichever latest "
         "it pulled first, so replicas run different code; pin a version tag or digest\n"
-        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 2 documents, 2 objects checked.\n"
+        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 3 documents, 3 objects checked.\n"
     )
 
 
 def test_clean_run_exits_0(capsys, tree):
     code, out, _ = run(capsys, "check", "deploy/good.yaml")
-    assert (code, out) == (0, "No findings in 1 file; 1 document, 1 object checked.\n")
+    assert (code, out) == (0, "No findings in 1 file; 2 documents, 2 objects checked.\n")
 
 
 @pytest.mark.parametrize("fail_on, expected", [("error", 1), ("warning", 1), ("info", 1), ("never", 0)])
@@ -95,7 +105,7 @@ def test_fail_on_error_ignores_warnings(capsys, tree):
 
 def test_disable_and_enable(capsys, tree):
     code, out, _ = run(capsys, "check", "deploy", "--disable", "latest-tag-drift")
-    assert (code, out.splitlines()[-1]) == (0, "No findings in 2 files; 2 documents, 2 objects checked.")
+    assert (code, out.splitlines()[-1]) == (0, "No findings in 2 files; 3 documents, 3 objects checked.")
 
 
 def test_unknown_rule_suggests_the_closest(capsys, tree):
@@ -131,7 +141,7 @@ def test_parse_error_does_not_stop_other_files(capsys, tree):
     lines = out.splitlines()
     assert lines[0].startswith("deploy/bad.yml:9:5: error latest-tag-drift ")
     assert lines[1] == "deploy/broken.yaml:1:5: error parse-error invalid YAML: while parsing a flow node: did not find expected node content"
-    assert lines[2] == "2 findings (2 errors, 0 warnings, 0 info) in 2 of 3 files; 2 documents, 2 objects checked."
+    assert lines[2] == "2 findings (2 errors, 0 warnings, 0 info) in 2 of 3 files; 3 documents, 3 objects checked."
 
 
 def test_json_report_shape(capsys, tree):
@@ -141,7 +151,7 @@ def test_json_report_shape(capsys, tree):
     assert report["version"] == 1
     assert report["tool"]["name"] == "k8slint"
     assert report["summary"] == {
-        "files": 2, "documents": 2, "objects": 2, "patchesSkipped": 0, "findings": 1,
+        "files": 2, "documents": 3, "objects": 3, "patchesSkipped": 0, "findings": 1,
         "suppressed": 0, "baselineKnown": 0, "error": 1, "warning": 0, "info": 0,
     }
     (finding,) = report["findings"]
@@ -199,7 +209,7 @@ def test_folder_walk_rules(capsys, tree):
     (tree / "deploy" / "UPPER.YAML").write_text(PASSING)
     (tree / "deploy" / "link").symlink_to(tree / "deploy")  # a loop
     code, out, _ = run(capsys, "check", "deploy")
-    assert out.splitlines()[-1] == "1 finding (1 error, 0 warnings, 0 info) in 1 of 3 files; 3 documents, 3 objects checked."
+    assert out.splitlines()[-1] == "1 finding (1 error, 0 warnings, 0 info) in 1 of 3 files; 5 documents, 5 objects checked."
 
 
 @pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"]])
@@ -212,14 +222,15 @@ def test_help(capsys, command):
 def test_rules_lists_every_rule(capsys):
     code, out, _ = run(capsys, "rules")
     assert code == 0
-    assert out.splitlines()[0].split() [:2] == ["duplicate-key", "error"]
+    by_id = {line.split()[0]: line.split()[1] for line in out.splitlines()}
+    assert by_id["duplicate-key"] == "error" and by_id["missing-prestop-hook"] == "warning"
     assert len(out.splitlines()) == len(catalog())
 
 
 def test_rules_json(capsys):
     rules = json.loads(run(capsys, "rules", "--format", "json")[1])
     assert {r["id"] for r in rules} >= {"latest-tag-drift", "parse-error"}
-    assert all(r["enabled"] for r in rules)
+    assert {r["id"]: r["enabled"] for r in rules} == {m.id: m.enabled for m in catalog().values()}
 
 
 def test_explain(capsys):

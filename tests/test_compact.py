@@ -26,7 +26,7 @@ def test_path_shape():
 def test_a_pair_of_rules_on_six_containers_is_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "web.yaml").write_text(six_containers("web"))
-    code = main(["check", "--compact", "web.yaml"])
+    code = main(["check", "--compact", "--disable", "single-replica", "web.yaml"])
     out = capsys.readouterr().out
     assert code == 1
     assert out == (
@@ -42,7 +42,7 @@ def test_runs_across_objects_and_files_name_each(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a.yaml").write_text(six_containers("a") + "---\n" + six_containers("b"))
     (tmp_path / "b.yaml").write_text(six_containers("c"))
-    main(["check", "--compact", "--disable", "missing-prestop-hook", "."])
+    main(["check", "--compact", "--disable", "missing-prestop-hook", "--disable", "single-replica", "."])
     first = capsys.readouterr().out.splitlines()[0]
     assert first == (
         "18× warning missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy: "
@@ -55,9 +55,9 @@ def test_runs_across_objects_and_files_name_each(tmp_path, monkeypatch, capsys):
 def test_unrepeated_findings_keep_their_full_lines(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "one.yaml").write_text(DEPLOYMENT.format(name="one", containers=CONTAINER.format(n=0)))
-    main(["check", "--compact", "one.yaml"])
+    main(["check", "--compact", "--disable", "single-replica", "one.yaml"])
     full = capsys.readouterr().out.splitlines()
-    main(["check", "one.yaml"])
+    main(["check", "--disable", "single-replica", "one.yaml"])
     plain = capsys.readouterr().out.splitlines()
     assert full[:-1] == plain[:-1]
     assert full[-1] == plain[-1] + " Compact: 2 lines for 2 findings."
@@ -66,5 +66,5 @@ def test_unrepeated_findings_keep_their_full_lines(tmp_path, monkeypatch, capsys
 def test_json_is_never_folded(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "web.yaml").write_text(six_containers("web"))
-    main(["check", "--compact", "--format", "json", "web.yaml"])
+    main(["check", "--compact", "--disable", "single-replica", "--format", "json", "web.yaml"])
     assert len(json.loads(capsys.readouterr().out)["findings"]) == 12

@@ -8,6 +8,7 @@ import pytest
 
 from k8slint.catalog import catalog
 from k8slint.checks import CHECKS, FILE_RULES
+from k8slint.checks.cross import CROSS_CHECKS
 
 from .helpers import FIXTURES, also_enabled, expected_marks, fixture_max_file_size, lint
 
@@ -16,7 +17,7 @@ FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
 
 
 def test_every_rule_has_logic_metadata_and_both_fixtures():
-    assert set(RULES) == set(CHECKS) | set(FILE_RULES)
+    assert set(RULES) == set(CHECKS) | set(FILE_RULES) | set(CROSS_CHECKS)
     for rule in RULES:
         folder = FIXTURES / rule
         fails = [p for p in folder.glob("fail*") if any(r == rule for r, _ in expected_marks(p))]

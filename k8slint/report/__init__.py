@@ -11,7 +11,7 @@ class RunSummary:
     """What one run found and what it looked at, in report order."""
 
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
-                 "suppressed", "baseline_known")
+                 "suppressed", "baseline_known", "context_files")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -22,6 +22,7 @@ class RunSummary:
         self.patches_skipped = 0  # kustomize patches: fragments, not objects
         self.suppressed = 0  # silenced by a suppression (listed only with --show-suppressed)
         self.baseline_known = 0  # recorded in the baseline, so not reported
+        self.context_files = 0  # read for cross-object rules only (--context)
 
     @property
     def active(self) -> list[Finding]:

@@ -48,6 +48,8 @@ def summary_line(summary: RunSummary) -> str:
     checked = f"{_plural(summary.documents, 'document')}, {_plural(summary.objects, 'object')} checked"
     if summary.patches_skipped:
         checked += f"; {_plural(summary.patches_skipped, 'kustomize patch file')} skipped"
+    if summary.context_files:
+        checked += f"; {_plural(summary.context_files, 'context file')} read"
     if summary.suppressed:
         checked += f"; {summary.suppressed} suppressed"
     if summary.baseline_known:

@@ -1,0 +1,139 @@
+"""Rules that look across objects: replicas against autoscalers, disruption budgets against
+the workloads they cover, Services against the pods they select.
+
+Each takes the run's :class:`~k8slint.index.Index` and yields ``CrossViolation``s naming
+the object and one of its anchors; a "missing partner" is only as reliable as the set of
+objects the run saw, which is why the pre-commit hook reads the repository as context.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, NamedTuple
+
+from ..index import NOT_LITERAL, UNSET, Facts, Index, selector_is_literal
+
+REPLICATED_KINDS = ("Deployment", "StatefulSet")
+SCALED = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+
+
+class CrossViolation(NamedTuple):
+    facts: Facts
+    anchor: str  # a key of facts.anchors
+    message: str
+
+
+def _replicated(index: Index) -> Iterator[Facts]:
+    for kind in REPLICATED_KINDS:
+        for f in index.by_kind.get(kind, ()):
+            if f.api_version.startswith(("apps/", "extensions/")):
+                yield f
+
+
+def single_replica(index: Index) -> Iterator[CrossViolation]:
+    for f in _replicated(index):
+        if f.replicas == NOT_LITERAL or f.replicas == 0:  # templated, or scaled to zero on purpose
+            continue
+        replicas = index.effective_replicas(f)
+        if replicas is None or replicas >= 2:
+            continue
+        count = "sets no replicas, so runs 1 pod" if f.replicas is UNSET else "runs 1 replica"
+        yield CrossViolation(f, "replicas", (
+            f"{f.kind} {f.name or ''} {count}: draining its node or upgrading it takes the "
+            f"service down until the pod is rescheduled; run at least 2 replicas (or an "
+            f"autoscaler with minReplicas of 2 or more)"
+        ).replace("  ", " "))
+
+
+def missing_pod_disruption_budget(index: Index) -> Iterator[CrossViolation]:
+    budgets = [p for p in index.by_kind.get("PodDisruptionBudget", ()) if isinstance(p.selector, dict)]
+    covered: set[int] = set()
+    for pdb in budgets:
+        if selector_is_literal(pdb.selector):
+            covered.update(id(w) for w in index.pod_makers(pdb.namespace, pdb.selector))
+    for f in _replicated(index):
+        replicas = index.effective_replicas(f)
+        if replicas is None or replicas < 2 or id(f) in covered or not f.pod_labels:
+            continue
+        yield CrossViolation(f, "replicas", (
+            f"{f.kind} {f.name} runs {replicas} replicas but no PodDisruptionBudget in its "
+            f"namespace selects its pods: a node drain may evict them all at once; add a "
+            f"PodDisruptionBudget with maxUnavailable: 1 (or minAvailable below {replicas})"
+        ))
+
+
+def _is_zero(value: object) -> bool:
+    return value == 0 and not isinstance(value, bool) or (isinstance(value, str) and value.strip() in ("0", "0%"))
+
+
+def pdb_blocks_drain(index: Index) -> Iterator[CrossViolation]:
+    for pdb in index.by_kind.get("PodDisruptionBudget", ()):
+        min_available, max_unavailable = pdb.budget if pdb.budget else (None, None)
+        if max_unavailable is not None and _is_zero(max_unavailable):
+            yield CrossViolation(pdb, "maxUnavailable", (
+                f"PodDisruptionBudget {pdb.name} allows no pod to be unavailable "
+                f"(maxUnavailable: {max_unavailable}): a node drain waits forever and upgrades "
+                f"stall; allow at least 1"
+            ))
+            continue
+        if isinstance(min_available, str) and min_available.strip() == "100%":
+            yield CrossViolation(pdb, "minAvailable", (
+                f"PodDisruptionBudget {pdb.name} requires every pod available (minAvailable: "
+                f"100%): a node drain waits forever and upgrades stall; use maxUnavailable: 1"
+            ))
+            continue
+        if not (isinstance(min_available, int) and not isinstance(min_available, bool)):
+            continue
+        if not isinstance(pdb.selector, dict) or not selector_is_literal(pdb.selector):
+            continue
+        selected = index.pod_makers(pdb.namespace, pdb.selector)
+        counts = [index.effective_replicas(w) for w in selected]
+        if not selected or any(w.kind not in SCALED for w in selected) or None in counts:
+            continue  # pods it cannot count (a DaemonSet's, a Job's, templated replicas)
+        total = sum(counts)
+        if 0 < total <= min_available:
+            names = ", ".join(f"{w.kind} {w.name}" for w in selected)
+            yield CrossViolation(pdb, "minAvailable", (
+                f"PodDisruptionBudget {pdb.name} requires {min_available} pods available but "
+                f"selects only {total} ({names}): no pod may ever be evicted, so a node drain "
+                f"waits forever; set minAvailable below {total} or use maxUnavailable: 1"
+            ))
+
+
+def dangling_service(index: Index) -> Iterator[CrossViolation]:
+    for svc in index.by_kind.get("Service", ()):
+        if not svc.selector or svc.service_type == "ExternalName" or not selector_is_literal(svc.selector):
+            continue
+        if svc.namespace in index.custom_namespaces:
+            continue  # a custom resource's controller there may make the pods
+        if index.pod_makers(svc.namespace, svc.selector, plain=True):
+            continue
+        shown = ", ".join(f"{k}={v}" for k, v in svc.selector.items())
+        yield CrossViolation(svc, "selector", (
+            f"Service {svc.name} selects pods labelled {shown}, but no workload in its "
+            f"namespace makes such pods: it has no endpoints and every request fails; fix the "
+            f"selector or the pod template's labels"
+        ))
+
+
+def unknown_service_account(index: Index) -> Iterator[CrossViolation]:
+    for kind in sorted(index.by_kind):
+        for f in index.by_kind[kind]:
+            name = f.service_account
+            if name is None or name == "default" or "$" in name or "{{" in name:
+                continue
+            if index.has("ServiceAccount", f.namespace, name):
+                continue
+            yield CrossViolation(f, "serviceAccount", (
+                f'{f.kind} {f.name} runs as service account "{name}", which no ServiceAccount in '
+                f"its namespace defines: its pods are refused until one exists; add the "
+                f"ServiceAccount or fix the name"
+            ))
+
+
+CROSS_CHECKS = {
+    "single-replica": single_replica,
+    "missing-pod-disruption-budget": missing_pod_disruption_budget,
+    "pdb-blocks-drain": pdb_blocks_drain,
+    "dangling-service": dangling_service,
+    "unknown-service-account": unknown_service_account,
+}

@@ -1,0 +1,214 @@
+"""The cross-object index: small facts about each object, gathered while files are linted,
+and looked up by namespace, labels and names once every file has been read.
+
+Workers keep nothing of a file but its findings and, for the kinds cross-object rules
+care about, one ``Facts`` record with the positions those rules may point at; so a run
+over a large repository still holds only a few kilobytes per workload. Lookups go
+through label and name indexes: a run over N objects does O(N) work, not O(N^2).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, NamedTuple
+
+from .findings import stable_path
+from .loader import Position, locate
+from .model import K8sObject, mapping, pod_spec
+
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController",
+                            "DaemonSet", "Job", "CronJob", "Pod"})
+SCALED_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+INDEXED_KINDS = WORKLOAD_KINDS | {"PodDisruptionBudget", "HorizontalPodAutoscaler", "Service",
+                                  "ServiceAccount"}
+# API groups served by Kubernetes itself. An object of any other group is a custom
+# resource, whose controller may make pods with labels no manifest shows.
+BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "extensions", "networking.k8s.io",
+    "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io",
+    "admissionregistration.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
+    "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io", "flowcontrol.apiserver.k8s.io",
+    "apiregistration.k8s.io", "events.k8s.io", "resource.k8s.io", "authentication.k8s.io",
+    "authorization.k8s.io", "kustomize.config.k8s.io", "kubeadm.k8s.io",
+})
+CUSTOM = "<custom resource>"
+UNSET = None
+NOT_LITERAL = -1  # a templated value: the rules skip it rather than guess
+
+
+class Anchor(NamedTuple):
+    """A place a cross-object finding may point at, located while the nodes were there."""
+
+    path: tuple
+    position: Position
+    stable_path: str
+
+
+class Facts(NamedTuple):
+    file: str
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str | None
+    pod_labels: dict | None  # the labels of the pods it makes
+    replicas: int | None  # UNSET, NOT_LITERAL or the number
+    selector: dict | None  # a Service's selector map, or a PDB's label selector
+    budget: tuple  # a PDB's (minAvailable, maxUnavailable)
+    scale_target: tuple | None  # an HPA's (kind, name, minReplicas)
+    service_account: str | None
+    service_type: str | None
+    anchors: dict[str, Anchor]
+    context_only: bool = False  # read to be seen, not to be reported
+
+
+def _literal_int(value: Any) -> int | None:
+    if value is None:
+        return UNSET
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return NOT_LITERAL
+
+
+def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | None:
+    """The facts cross-object rules need about one object, or None for other kinds."""
+    kind = obj.kind
+    if kind not in INDEXED_KINDS:
+        if obj.group in BUILTIN_GROUPS:
+            return None
+        # Only its namespace matters: a controller there may make pods.
+        return Facts(file, obj.api_version, CUSTOM, obj.namespace, obj.name, None, None, None,
+                     (), None, None, None, {}, context_only)
+    spec = mapping(obj.data.get("spec"))
+    anchors: dict[str, tuple] = {}
+    pod_labels = replicas = selector = scale_target = service_account = service_type = None
+    budget: tuple = ()
+    ps = pod_spec(obj)
+    if kind in WORKLOAD_KINDS and ps is not None:
+        template_meta = obj.data
+        for step in ps.path[:-1] + ("metadata",):
+            template_meta = mapping(template_meta).get(step)
+        labels = mapping(mapping(template_meta).get("labels"))
+        pod_labels = {k: v for k, v in labels.items() if isinstance(v, str)}
+        if kind == "Job" and isinstance(obj.name, str):  # the Job controller adds these
+            pod_labels.setdefault("job-name", obj.name)
+            pod_labels.setdefault("batch.kubernetes.io/job-name", obj.name)
+        for key in ("serviceAccountName", "serviceAccount"):
+            value = ps.spec.get(key)
+            if isinstance(value, str) and value:
+                service_account = value
+                anchors["serviceAccount"] = ps.path + (key,)
+                break
+        if kind in SCALED_KINDS:
+            replicas = _literal_int(spec.get("replicas"))
+            anchors["replicas"] = ("spec", "replicas")
+    elif kind == "PodDisruptionBudget":
+        raw = spec.get("selector")
+        selector = raw if isinstance(raw, dict) else None
+        budget = (spec.get("minAvailable"), spec.get("maxUnavailable"))
+        anchors["minAvailable"] = ("spec", "minAvailable")
+        anchors["maxUnavailable"] = ("spec", "maxUnavailable")
+    elif kind == "HorizontalPodAutoscaler":
+        target = mapping(spec.get("scaleTargetRef"))
+        scale_target = (target.get("kind"), target.get("name"), _literal_int(spec.get("minReplicas")))
+    elif kind == "Service":
+        raw = spec.get("selector")
+        selector = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else None
+        service_type = spec.get("type") if isinstance(spec.get("type"), str) else None
+        anchors["selector"] = ("spec", "selector")
+    anchors["metadata"] = ("metadata",)
+    located = {
+        name: Anchor(path, locate(obj.node, path), stable_path(obj.data, path))
+        for name, path in anchors.items()
+    }
+    return Facts(file, obj.api_version, kind, obj.namespace, obj.name, pod_labels, replicas,
+                 selector, budget, scale_target, service_account, service_type, located,
+                 context_only)
+
+
+# --- label selectors --------------------------------------------------------------------------
+
+
+def selector_matches(selector: dict, labels: dict) -> bool:
+    """A LabelSelector (matchLabels and matchExpressions) against a label set."""
+    for key, value in mapping(selector.get("matchLabels")).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or ():
+        if not isinstance(expression, dict):
+            return False
+        key, op = expression.get("key"), expression.get("operator")
+        values = expression.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False
+    return True
+
+
+def selector_is_literal(selector: Any) -> bool:
+    """Templated labels cannot be matched: such selectors are skipped, never guessed."""
+    text = repr(selector)
+    return "$" not in text and "{{" not in text
+
+
+class Index:
+    """Every object's facts, by kind, by namespace and by label; ``work`` counts the
+    candidates each lookup examined, so that tests can prove lookups stay linear."""
+
+    def __init__(self, facts: Iterable[Facts]):
+        self.by_kind: dict[str, list[Facts]] = defaultdict(list)
+        self._pod_makers_by_ns: dict[str | None, list[Facts]] = defaultdict(list)
+        self._by_label: dict[tuple, list[Facts]] = defaultdict(list)
+        self._names: set[tuple] = set()
+        self._hpa_targets: dict[tuple, Facts] = {}
+        self.custom_namespaces: set[str | None] = set()
+        self.work = 0
+        for f in facts:
+            if f.kind == CUSTOM:
+                self.custom_namespaces.add(f.namespace)
+                continue
+            self.by_kind[f.kind].append(f)
+            self._names.add((f.kind, f.namespace, f.name))
+            if f.pod_labels is not None:
+                self._pod_makers_by_ns[f.namespace].append(f)
+                for key, value in f.pod_labels.items():
+                    self._by_label[(f.namespace, key, value)].append(f)
+            if f.scale_target is not None:
+                kind, name, _ = f.scale_target
+                self._hpa_targets[(f.namespace, kind, name)] = f
+
+    def has(self, kind: str, namespace: str | None, name: str) -> bool:
+        return (kind, namespace, name) in self._names
+
+    def hpa_for(self, workload: Facts) -> Facts | None:
+        return self._hpa_targets.get((workload.namespace, workload.kind, workload.name))
+
+    def effective_replicas(self, workload: Facts) -> int | None:
+        """Replicas as a drain sees them: the field (unset: 1), raised by an HPA's minimum."""
+        replicas = 1 if workload.replicas is UNSET else workload.replicas
+        if replicas == NOT_LITERAL:
+            return None
+        hpa = self.hpa_for(workload)
+        if hpa is not None and hpa.scale_target[2] not in (UNSET, NOT_LITERAL):
+            replicas = max(replicas, hpa.scale_target[2])
+        return replicas
+
+    def pod_makers(self, namespace: str | None, selector: dict, plain: bool = False) -> list[Facts]:
+        """Workloads in ``namespace`` whose pods ``selector`` selects. ``plain``: a
+        Service's map of labels rather than a LabelSelector."""
+        labels = selector if plain else mapping(selector.get("matchLabels"))
+        if labels:
+            lists = [self._by_label.get((namespace, k, v), []) for k, v in labels.items()]
+            candidates = min(lists, key=len)
+        else:
+            candidates = self._pod_makers_by_ns.get(namespace, [])
+        self.work += len(candidates)
+        if plain:
+            return [f for f in candidates if all(f.pod_labels.get(k) == v for k, v in labels.items())]
+        return [f for f in candidates if selector_matches(selector, f.pod_labels)]
