@@ -12,7 +12,9 @@ from k8slint.findings import Finding
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
-CORPUS = Path(os.environ.get("K8SLINT_CORPUS", REPO.parent / "shared" / "corpus"))
+SHARED = Path(os.environ.get("K8SLINT_SHARED", REPO.parent / "shared"))
+CORPUS = Path(os.environ.get("K8SLINT_CORPUS", SHARED / "corpus"))
+SARIF_SCHEMA = SHARED / "sarif" / "sarif-schema-2.1.0.json"
 _MARK = re.compile(r"(?:#|//)\s*expect:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
 
 

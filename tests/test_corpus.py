@@ -13,7 +13,7 @@ from k8slint.catalog import catalog
 from k8slint.cli import main
 from k8slint.engine import Engine, discover
 
-from .helpers import REPO, corpus_dir
+from .helpers import SARIF_SCHEMA, corpus_dir
 
 GKE = "rejects/parse-error/GoogleCloudPlatform__kubernetes-engine-samples/ai-ml"
 # Where each truly invalid file breaks (checked by hand: the first line a reader would fix).
@@ -85,7 +85,7 @@ def test_duplicate_keys_of_the_corpus(corpus_run):
 
 def test_corpus_sarif_validates(capsys, monkeypatch):
     root = corpus_dir()
-    schema = json.loads((REPO.parent / "shared" / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads(SARIF_SCHEMA.read_text())
     monkeypatch.chdir(root)
     code = main(["check", "--format", "sarif", "real", "rejects"])
     out, err = capsys.readouterr()

@@ -11,16 +11,16 @@ import pytest
 from k8slint.catalog import catalog
 from k8slint.cli import main
 
-from .helpers import FIXTURES, REPO
+from .helpers import FIXTURES, REPO, SARIF_SCHEMA
 
-SCHEMA_PATH = REPO.parent / "shared" / "sarif" / "sarif-schema-2.1.0.json"
+
 
 
 @pytest.fixture(scope="module")
 def validator():
-    if not SCHEMA_PATH.is_file():
-        pytest.fail(f"the SARIF schema is missing: {SCHEMA_PATH}")
-    schema = json.loads(SCHEMA_PATH.read_text())
+    if not SARIF_SCHEMA.is_file():
+        pytest.fail(f"the SARIF schema is missing: {SARIF_SCHEMA}")
+    schema = json.loads(SARIF_SCHEMA.read_text())
     return jsonschema.Draft4Validator(schema)
 
 
