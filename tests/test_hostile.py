@@ -249,3 +249,17 @@ def test_bad_files_among_a_thousand_good_ones_lose_nothing(capsys, tmp_path, mon
                     if not f["file"].split("/")[-1].startswith("g")}
     assert bad_findings == set(bad) - {"empty.yaml"}
     assert (code_good, code_mixed, err) == (1, 1, "")
+
+
+def test_nested_lists_where_strings_belong_do_not_break_rules():
+    """Found by fuzzing: a list as a command's first argument."""
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: etcd\n"
+        "    image: quay.io/coreos/etcd:v3.5\n    command: [/usr/local/bin/etcd]\n    args:\n    - - x\n"
+        "  - name: e2\n    image: registry.k8s.io/etcd:3.5\n    args: [[grpc-proxy]]\n"
+    )
+    from k8slint.catalog import catalog
+    from k8slint.engine import Engine
+
+    result = Engine({r: m.severity for r, m in catalog().items()}).lint_bytes("p.yaml", text.encode())
+    assert result.errors == []

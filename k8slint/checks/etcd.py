@@ -76,14 +76,14 @@ def _runs_etcd_member(container) -> bool:
     if command:
         if _is_etcd_binary(command[0]):
             rest = command[1:] + args
-            return not (rest and rest[0] in _NOT_MEMBERS)
+            return not (rest and isinstance(rest[0], str) and rest[0] in _NOT_MEMBERS)
         if isinstance(command[0], str) and command[0].rpartition("/")[2] in SHELLS:
             scripts = [a for a in command[1:] + args if isinstance(a, str)]
             return any(_script_runs_etcd(s) for s in scripts) and not any(_TOOLS.search(s) for s in scripts)
         return False
     image = container.data.get("image")
     if isinstance(image, str) and image_ref(image).basename == "etcd":
-        return not (args and args[0] in _NOT_MEMBERS)
+        return not (args and isinstance(args[0], str) and args[0] in _NOT_MEMBERS)
     return False
 
 
