@@ -66,6 +66,9 @@ def _default_format() -> str:
               help="Report only findings that are not recorded in this baseline.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record this run's findings as the baseline in FILE.")
+@click.option("--kubernetes-version", metavar="1.N",
+              help="The Kubernetes release the API-version rules check against "
+                   "[default: the config's kubernetesVersion, else the newest one k8slint knows].")
 @click.option("--max-file-size", default="10M", show_default=True, metavar="SIZE",
               help="Report files larger than SIZE (bytes, or with K, M, G) without reading them.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
@@ -76,7 +79,7 @@ def _default_format() -> str:
 def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
           context: tuple[str, ...], enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
           show_suppressed: bool, baseline: str | None, write_baseline: str | None,
-          max_file_size: str, jobs: int, compact: bool) -> int:
+          kubernetes_version: str | None, max_file_size: str, jobs: int, compact: bool) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
@@ -95,8 +98,15 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     except ValueError:
         raise click.BadParameter(f"expected a size such as 10M, 512K or 1048576, got {max_file_size!r}",
                                  param_hint="--max-file-size") from None
+    if kubernetes_version is not None:
+        import re
+
+        if not re.fullmatch(r"v?1\.[0-9]+(\.[0-9]+)?", kubernetes_version):
+            raise click.BadParameter(f"expected a release such as 1.29, got {kubernetes_version!r}",
+                                     param_hint="--kubernetes-version")
     options = Options(paths, enable, disable, config_path, jobs, show_suppressed, baseline,
                       max_file_size=size_limit, context=context,
+                      kubernetes_version=kubernetes_version,
                       progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None)
     try:
         config = effective_config(options)

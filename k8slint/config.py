@@ -19,7 +19,7 @@ from .loader import DecodeProblem, decode, load_text, locate
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
 SCHEMA_PATH = Path(__file__).with_name("config-schema.json")
-TOP_KEYS = ("rules", "exclude", "failOn")
+TOP_KEYS = ("rules", "exclude", "failOn", "kubernetesVersion")
 
 
 class ConfigError(Exception):
@@ -36,6 +36,7 @@ class Config(NamedTuple):
     params: dict[str, dict]
     exclude: tuple[str, ...] = ()
     fail_on: str | None = None
+    kubernetes_version: str | None = None  # the release the API rules check against
 
     @property
     def base(self) -> Path:
@@ -119,7 +120,8 @@ def _build(path: Path, data: dict) -> Config:
         severities[rule] = metas[rule].severity if severity == "on" else severity
         if isinstance(value, dict) and "params" in value:
             params[rule] = value["params"]
-    return Config(path, severities, params, tuple(data.get("exclude") or ()), data.get("failOn"))
+    return Config(path, severities, params, tuple(data.get("exclude") or ()), data.get("failOn"),
+                  data.get("kubernetesVersion"))
 
 
 # --- validation -----------------------------------------------------------------------------

@@ -83,6 +83,9 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
     pod_labels = replicas = selector = scale_target = service_account = service_type = None
     budget: tuple = ()
     ps = pod_spec(obj)
+    if kind in SCALED_KINDS:  # with or without a usable pod template
+        replicas = _literal_int(spec.get("replicas"))
+        anchors["replicas"] = ("spec", "replicas")
     if kind in WORKLOAD_KINDS and ps is not None:
         template_meta = obj.data
         for step in ps.path[:-1] + ("metadata",):
@@ -98,9 +101,6 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
                 service_account = value
                 anchors["serviceAccount"] = ps.path + (key,)
                 break
-        if kind in SCALED_KINDS:
-            replicas = _literal_int(spec.get("replicas"))
-            anchors["replicas"] = ("spec", "replicas")
     elif kind == "PodDisruptionBudget":
         raw = spec.get("selector")
         selector = raw if isinstance(raw, dict) else None

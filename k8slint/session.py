@@ -34,6 +34,7 @@ class Options(NamedTuple):
     baseline: str | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     context: tuple[str, ...] = ()  # folders read only so cross-object rules see their objects
+    kubernetes_version: str | None = None  # overrides the config's kubernetesVersion
     progress: Callable[[int], Callable[[int], None] | None] | None = None  # files -> callback
 
 
@@ -49,8 +50,16 @@ def effective_config(options: Options) -> Config:
     return load_config(path) if path else EMPTY
 
 
+API_RULES = ("removed-api-version", "deprecated-api-version")
+
+
 def run(options: Options, config: Config) -> Outcome:
     severities = default_severities(options.enable, options.disable, config.severities)
+    version = options.kubernetes_version or config.kubernetes_version
+    params = dict(config.params)
+    if version:
+        for rule in API_RULES:
+            params[rule] = {**params.get(rule, {}), "kubernetesVersion": version}
     exclusions = (
         Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
     )
@@ -74,7 +83,7 @@ def run(options: Options, config: Config) -> Outcome:
     progress = options.progress(len(sources)) if options.progress else None
     try:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
-                               config.params, options.max_file_size):
+                               params, options.max_file_size):
             facts.extend(result.facts)
             if result.context:
                 summary.context_files += 1

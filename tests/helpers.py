@@ -30,6 +30,14 @@ def expected_marks(path: Path) -> set[tuple[str, int]]:
 
 _ALSO = re.compile(r"#\s*fixture:.*\balso-enable=([a-z0-9,-]+)")
 _MAX_SIZE = re.compile(r"#\s*fixture:.*\bmax-file-size=(\d+)")
+_PARAMS = re.compile(r"#\s*fixture:.*\bparams=([a-z0-9-]+)\.([A-Za-z0-9]+)=(\S+)")
+
+
+def fixture_params(path: Path) -> dict:
+    """``# fixture: params=rule.param=value`` on line 1: a rule parameter for the fixture."""
+    first = path.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
+    match = _PARAMS.search(first)
+    return {match.group(1): {match.group(2): match.group(3)}} if match else {}
 
 
 def also_enabled(path: Path) -> list[str]:

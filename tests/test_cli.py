@@ -58,7 +58,10 @@ spec:
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
+    # FAILING is a bare Pod with a latest image, the smallest failing manifest there is;
+    # bare-pod and latest-tag are not what these tests are about (latest-tag-drift is).
+    quiet = ["--disable", "bare-pod", "--disable", "latest-tag"]
+    code = main([*args, *quiet] if args[:1] == ("check",) else list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -111,7 +114,7 @@ def test_disable_and_enable(capsys, tree):
 def test_unknown_rule_suggests_the_closest(capsys, tree):
     code, out, err = run(capsys, "check", "deploy", "--disable", "latest-tag-drfit")
     assert code == 2
-    assert "unknown rule 'latest-tag-drfit'; did you mean latest-tag-drift?" in err
+    assert "unknown rule 'latest-tag-drfit'; did you mean latest-tag-drift or latest-tag?" in err
     assert "Traceback" not in err
 
 

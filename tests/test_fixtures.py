@@ -10,7 +10,7 @@ from k8slint.catalog import catalog
 from k8slint.checks import CHECKS, FILE_RULES
 from k8slint.checks.cross import CROSS_CHECKS
 
-from .helpers import FIXTURES, also_enabled, expected_marks, fixture_max_file_size, lint
+from .helpers import FIXTURES, also_enabled, expected_marks, fixture_max_file_size, fixture_params, lint
 
 RULES = sorted(catalog())
 FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
@@ -36,7 +36,8 @@ def test_every_fixture_belongs_to_a_rule():
 def test_fixture_marks_match_findings_of_its_rule_alone(path: Path):
     rule = path.parent.name
     findings = [
-        f for f in lint(path, rules=[rule] + also_enabled(path), max_file_size=fixture_max_file_size(path))
+        f for f in lint(path, rules=[rule] + also_enabled(path), params=fixture_params(path),
+                        max_file_size=fixture_max_file_size(path))
         if f.rule == rule
     ]
     got = {(f.rule, f.line) for f in findings}

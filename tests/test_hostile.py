@@ -52,7 +52,8 @@ def test_reused_anchors_below_the_bomb_threshold_are_linted():
         "      - &c {name: a, image: 'nginx:latest', imagePullPolicy: IfNotPresent,"
         " lifecycle: {preStop: {sleep: {seconds: 1}}}}\n      - *c\n"
     )
-    assert rules_lines(lint_text(text)) == [("latest-tag-drift", 9, 22), ("latest-tag-drift", 9, 22)]
+    found = lint_text(text, rules=["latest-tag-drift"])
+    assert rules_lines(found) == [("latest-tag-drift", 9, 22), ("latest-tag-drift", 9, 22)]
 
 
 @pytest.mark.parametrize("name, text, expected", [
@@ -244,7 +245,7 @@ def test_bad_files_among_a_thousand_good_ones_lose_nothing(capsys, tmp_path, mon
                       for f in json.loads(out)["findings"] if f["file"].startswith(folder + "/g"))
 
     assert keyed(out_mixed, "mixed") == keyed(out_good, "good")
-    assert len(keyed(out_good, "good")) == 9000
+    assert len(keyed(out_good, "good")) == 13000
     bad_findings = {f["file"].split("/")[-1] for f in json.loads(out_mixed)["findings"]
                     if not f["file"].split("/")[-1].startswith("g")}
     assert bad_findings == set(bad) - {"empty.yaml"}

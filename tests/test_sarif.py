@@ -73,7 +73,7 @@ def test_fixtures_sarif_is_schema_valid_and_complete(capsys, monkeypatch, valida
 def test_one_result_exactly(capsys, monkeypatch, validator):
     log = sarif_of(capsys, monkeypatch, FIXTURES / "latest-tag-drift", "fail.yaml", "--disable",
                    "missing-prestop-hook", "--disable", "missing-termination-grace-period",
-                   "--disable", "single-replica")
+                   "--disable", "single-replica", "--disable", "latest-tag", "--disable", "bare-pod")
     assert_valid(validator, log)
     first = log["runs"][0]["results"][0]
     fingerprint = first["partialFingerprints"]["k8slintFinding/v1"]

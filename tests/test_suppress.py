@@ -35,8 +35,8 @@ def deployment(object_annotations="", template_annotations="", same_line=""):
 
 
 def run(capsys, *args):
-    # One replica is not what these tests are about.
-    code = main([*args, "--disable", "single-replica"])
+    # One replica and the latest tag itself are not what these tests are about.
+    code = main([*args, "--disable", "single-replica", "--disable", "latest-tag"])
     out, err = capsys.readouterr()
     return code, out, err
 

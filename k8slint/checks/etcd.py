@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from ..findings import Violation
 from ..loader import is_literal
 from ..model import K8sObject, containers, image_ref, mapping, pod_spec, sequence
+from ._util import is_count
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 _FLAG = re.compile(r"^--?initial-cluster(?:=(.*))?$", re.S)
@@ -31,7 +32,7 @@ def etcd_clusters(obj: K8sObject) -> Iterator[EtcdCluster]:
     """
     if obj.kind == "EtcdCluster":
         size = mapping(obj.data.get("spec")).get("size")
-        if _is_count(size):
+        if is_count(size):
             yield EtcdCluster(("spec", "size"), size, "spec.size")
         return
     if obj.kind == "ClusterConfiguration" and obj.group == "kubeadm.k8s.io":
@@ -45,7 +46,7 @@ def etcd_clusters(obj: K8sObject) -> Iterator[EtcdCluster]:
         replicas = mapping(obj.data.get("spec")).get("replicas")
         if replicas is None:
             yield EtcdCluster(("spec", "replicas"), 1, "replicas unset, so 1")
-        elif _is_count(replicas):
+        elif is_count(replicas):
             yield EtcdCluster(("spec", "replicas"), replicas, "replicas")
         return
     for container in members:
@@ -53,10 +54,6 @@ def etcd_clusters(obj: K8sObject) -> Iterator[EtcdCluster]:
         found = found or _from_env(container)
         if found is not None:
             yield found
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 _NOT_MEMBERS = frozenset({"grpc-proxy", "gateway"})  # etcd subcommands that hold no data

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from ..findings import Violation
 from ..loader import is_literal
 from ..model import K8sObject, containers, image_ref, pod_spec
+from ._util import as_yaml
 
 VALID_POLICIES = ("Always", "IfNotPresent", "Never")
 
@@ -59,17 +59,9 @@ def invalid_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
             continue
         yield Violation(
             container.path + ("imagePullPolicy",),
-            f'container "{container.name}" has imagePullPolicy {_as_yaml(policy)}, which the '
+            f'container "{container.name}" has imagePullPolicy {as_yaml(policy)}, which the '
             f"API server rejects: use Always, IfNotPresent or Never",
         )
-
-
-def _as_yaml(value: object) -> str:
-    """A value as the manifest's author wrote it: true, 3, "always"."""
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 def latest_tag_drift(obj: K8sObject) -> Iterator[Violation]:

@@ -1,0 +1,91 @@
+"""Small helpers shared by the pod-spec rules: typed reads that never raise on odd data."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from typing import Any, Iterator, NamedTuple
+
+from ..loader import is_literal
+from ..model import Container, K8sObject, PodSpec, containers, mapping, sequence
+
+
+def as_yaml(value: object) -> str:
+    """A value as the manifest's author wrote it: true, 3, "always"."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def is_count(value: object) -> bool:
+    """An integer, and not a boolean (YAML's true is not 1 to the API server)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_group(obj: K8sObject, *groups: str) -> bool:
+    """The object's API group is one of ``groups`` (``""`` for core)."""
+    return obj.group in groups
+
+
+def security_context(data: dict) -> dict:
+    return mapping(data.get("securityContext"))
+
+
+def effective(field: str, container: Container, spec: PodSpec) -> Any:
+    """A securityContext field as the kubelet sees it: the container's, else the pod's."""
+    own = security_context(container.data)
+    if own.get(field) is not None:
+        return own[field]
+    return security_context(spec.spec).get(field)
+
+
+def is_windows(spec: PodSpec) -> bool:
+    """Linux-only settings (users, capabilities, read-only roots) mean nothing there."""
+    return mapping(spec.spec.get("os")).get("name") == "windows"
+
+
+def app_containers(spec: PodSpec) -> Iterator[Container]:
+    """Containers and init containers: the ones a manifest defines to run. Ephemeral
+    containers are debugging sessions added by ``kubectl debug``, not hardening targets."""
+    for container in containers(spec):
+        if container.group != "ephemeralContainers":
+            yield container
+
+
+class HostPath(NamedTuple):
+    path: tuple  # from the object's root to the hostPath's ``path`` key
+    name: str  # the volume's name, for the message
+    host_path: str  # normalised: no trailing slash, no ``..``
+
+
+def host_paths(spec: PodSpec) -> Iterator[HostPath]:
+    """Every hostPath volume with a literal path."""
+    for i, volume in enumerate(sequence(spec.spec.get("volumes"))):
+        if not isinstance(volume, dict):
+            continue
+        raw = mapping(volume.get("hostPath")).get("path")
+        if not is_literal(raw) or not raw.strip():
+            continue
+        normal = posixpath.normpath(raw.strip())
+        if normal.startswith("//"):
+            normal = "/" + normal.lstrip("/")
+        name = volume.get("name")
+        yield HostPath(
+            spec.path + ("volumes", i, "hostPath", "path"),
+            name if isinstance(name, str) else f"#{i + 1}",
+            normal,
+        )
+
+
+def label_text(value: object) -> str | None:
+    """A label key or value as the API server stores it; None when templated or not a scalar."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_count(value) or isinstance(value, float):
+        return str(value)
+    if value is None:
+        return ""
+    if is_literal(value):
+        return value
+    return None

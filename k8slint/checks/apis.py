@@ -1,0 +1,85 @@
+"""API versions the target Kubernetes release no longer serves, or soon will not."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+from ..findings import Violation
+from ..model import K8sObject
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "removed-apis.csv"
+
+
+class Retirement(NamedTuple):
+    deprecated_in: tuple[int, int] | None
+    removed_in: tuple[int, int]
+    replacement: str
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """``1.29`` (or ``v1.29``, ``1.29.3``) to ``(1, 29)``."""
+    parts = str(text).strip().lstrip("v").split(".")
+    if len(parts) < 2:
+        raise ValueError(f"expected a Kubernetes version such as 1.29, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def shown(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+@cache
+def retirements() -> dict[tuple[str, str], Retirement]:
+    """(apiVersion, kind) -> when it was deprecated and removed, and what replaces it."""
+    table = {}
+    with DATA.open(newline="", encoding="utf-8") as stream:
+        for row in csv.DictReader(stream):
+            deprecated = parse_version(row["deprecated_in"]) if row["deprecated_in"] else None
+            table[(row["apiVersion"], row["kind"])] = Retirement(
+                deprecated, parse_version(row["removed_in"]), row["replacement"])
+    return table
+
+
+def newest_known() -> tuple[int, int]:
+    """The target when none is given: the newest release the table speaks of."""
+    return max(max(r.removed_in, r.deprecated_in or r.removed_in) for r in retirements().values())
+
+
+def _target(params: dict) -> tuple[int, int]:
+    given = params.get("kubernetesVersion")
+    return parse_version(given) if given else newest_known()
+
+
+def _instead(retired: Retirement, kind: str) -> str:
+    if retired.replacement:
+        return f"use apiVersion: {retired.replacement}"
+    return f"{kind} has no replacement API: remove it (and migrate to what replaced the feature)"
+
+
+def removed_api_version(obj: K8sObject, params: dict) -> Iterator[Violation]:
+    retired = retirements().get((obj.api_version, obj.kind))
+    target = _target(params)
+    if retired is None or target < retired.removed_in:
+        return
+    yield Violation(("apiVersion",), (
+        f"{obj.api_version} {obj.kind} was removed in Kubernetes {shown(retired.removed_in)}: "
+        f"the API server of {shown(target)} rejects it, so an upgrade breaks every apply of "
+        f"this file; {_instead(retired, obj.kind)}"
+    ))
+
+
+def deprecated_api_version(obj: K8sObject, params: dict) -> Iterator[Violation]:
+    retired = retirements().get((obj.api_version, obj.kind))
+    target = _target(params)
+    if retired is None or retired.deprecated_in is None:
+        return
+    if not (retired.deprecated_in <= target < retired.removed_in):
+        return
+    yield Violation(("apiVersion",), (
+        f"{obj.api_version} {obj.kind} is deprecated since Kubernetes "
+        f"{shown(retired.deprecated_in)} and removed in {shown(retired.removed_in)}: the "
+        f"upgrade to {shown(retired.removed_in)} will reject it; {_instead(retired, obj.kind)}"
+    ))

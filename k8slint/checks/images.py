@@ -1,0 +1,60 @@
+"""Image references: which build runs, and where it comes from."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..findings import Violation
+from ..loader import is_literal
+from ..model import Container, K8sObject, containers, image_ref, pod_spec
+
+
+def _images(obj: K8sObject) -> Iterator[tuple[Container, str]]:
+    """(container, image text) for every container whose image is written out literally."""
+    spec = pod_spec(obj)
+    if spec is None:
+        return
+    for container in containers(spec):
+        image = container.data.get("image")
+        if is_literal(image) and image.strip():
+            yield container, image.strip()
+
+
+def latest_tag(obj: K8sObject) -> Iterator[Violation]:
+    for container, image in _images(obj):
+        ref = image_ref(image)
+        if not ref.pulls_latest:  # whatever the pull policy: latest-tag-drift says what that adds
+            continue
+        what = (
+            f'image "{image}" has no tag, so it means the moving tag latest'
+            if ref.tag is None
+            else f'image "{image}" uses the moving tag latest'
+        )
+        yield Violation(
+            container.path + ("image",),
+            f'container "{container.name}" {what}: each pod start may run a different build, '
+            f"and a rollback cannot bring back the one that ran before; pin a version tag or "
+            f"a digest",
+        )
+
+
+# What Docker Hub accepts as a repository; anything else (<REPO>/app, PROJECT_ID/app) is
+# a placeholder that someone replaces with a registry before deploying.
+_HUB_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+
+
+def implicit_docker_hub(obj: K8sObject) -> Iterator[Violation]:
+    for container, image in _images(obj):
+        ref = image_ref(image)
+        if ref.registry is not None or not _HUB_REPOSITORY.match(ref.repository):
+            continue
+        namespace = "" if "/" in ref.repository else "library/"
+        full = f"docker.io/{namespace}{ref.repository}"
+        yield Violation(
+            container.path + ("image",),
+            f'container "{container.name}" pulls "{image}" from Docker Hub because the image '
+            f"names no registry: anonymous pulls there are rate-limited, so a drain that "
+            f"reschedules many pods can stall on pulls, and where it comes from is left to "
+            f"each node's runtime; name the registry ({full}) or a mirror you run",
+        )

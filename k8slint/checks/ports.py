@@ -1,0 +1,75 @@
+"""Port names and numbers the API server would refuse."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..findings import Violation
+from ..loader import is_literal
+from ..model import K8sObject, containers, mapping, pod_spec, sequence
+
+# IANA_SVC_NAME, as Kubernetes validates it: at most 15 characters, lower-case letters,
+# digits and single hyphens inside, at least one letter.
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+
+
+def port_name_problem(name: str) -> str | None:
+    if not _NAME.match(name):
+        if len(name) > 15:
+            return "is longer than 15 characters"
+        return "may hold only lower-case letters, digits and inner hyphens"
+    if "--" in name:
+        return "may not hold two hyphens in a row"
+    if not re.search("[a-z]", name):
+        return "must hold at least one letter"
+    return None
+
+
+def _number_problem(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "is outside 1-65535"
+
+
+def _problem(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "must be a port number or a port name"
+    if isinstance(value, int):
+        return _number_problem(value)
+    if isinstance(value, str) and is_literal(value):
+        if value.isdigit():  # a quoted number is a name to the API, and names need a letter
+            return "is a number written as a string: the API reads it as a port name, which needs a letter; unquote it"
+        return port_name_problem(value)
+    return None
+
+
+def invalid_target_port(obj: K8sObject) -> Iterator[Violation]:
+    if obj.kind == "Service":
+        for i, port in enumerate(sequence(mapping(obj.data.get("spec")).get("ports"))):
+            target = mapping(port).get("targetPort")
+            problem = _problem(target) if target is not None else None
+            if problem:
+                yield Violation(("spec", "ports", i, "targetPort"), (
+                    f"Service {obj.name} targetPort {target!s} {problem}: the API server "
+                    f"rejects the Service; use a container port's number or name"
+                ))
+        return
+    spec = pod_spec(obj)
+    if spec is None:
+        return
+    for container in containers(spec):
+        for i, port in enumerate(sequence(container.data.get("ports"))):
+            port = mapping(port)
+            name = port.get("name")
+            if isinstance(name, str) and is_literal(name):
+                problem = port_name_problem(name)
+                if problem:
+                    yield Violation(container.path + ("ports", i, "name"), (
+                        f'container "{container.name}" port name "{name}" {problem}: the API '
+                        f"server rejects the pod, and Services cannot target it by name; rename it"
+                    ))
+            number = port.get("containerPort")
+            if isinstance(number, int) and not isinstance(number, bool) and _number_problem(number):
+                yield Violation(container.path + ("ports", i, "containerPort"), (
+                    f'container "{container.name}" containerPort {number} is outside 1-65535: the '
+                    f"API server rejects the pod; use a valid port"
+                ))
