@@ -29,15 +29,18 @@ pytestmark = pytest.mark.slow
 HOOK_ID = "k8slint"
 TIMEOUT = 900  # seconds per pre-commit run: a virtualenv and a pip install from PyPI
 
-# An image on the moving `latest` tag that is never pulled again: latest-tag-drift, on the
-# `image:` value (line 11, column 9; checked against `k8slint check` on this very text).
+# An image on the moving `latest` tag that is never pulled again: latest-tag (a warning)
+# and latest-tag-drift (an error), both on the `image:` value (line 13, column 9; checked
+# against `k8slint check` on this very text). Its PodDisruptionBudget lives in pass.yaml.
 FAILING = textwrap.dedent("""\
     apiVersion: apps/v1
     kind: Deployment
     metadata:
       name: web
     spec:
+      replicas: 2
       template:
+        metadata: {labels: {app: web}}
         spec:
           terminationGracePeriodSeconds: 30
           containers:
@@ -48,16 +51,20 @@ FAILING = textwrap.dedent("""\
               preStop:
                 sleep: {seconds: 5}
     """)
-FAILING_FINDING = "fail.yaml:11:9: error latest-tag-drift "
+FAILING_FINDINGS = ("fail.yaml:13:9: warning latest-tag ", "fail.yaml:13:9: error latest-tag-drift ")
 
-# Passes every rule: a grace period, an explicit pull policy, a preStop hook, a version tag.
+# Passes every default rule: two replicas with a disruption budget, a grace period, an
+# explicit pull policy, a preStop hook, a version tag; and the budget fail.yaml's
+# Deployment needs, which the hook sees through --context when only fail.yaml changed.
 PASSING = textwrap.dedent("""\
     apiVersion: apps/v1
     kind: Deployment
     metadata:
       name: api
     spec:
+      replicas: 2
       template:
+        metadata: {labels: {app: api}}
         spec:
           terminationGracePeriodSeconds: 30
           containers:
@@ -67,6 +74,22 @@ PASSING = textwrap.dedent("""\
             lifecycle:
               preStop:
                 sleep: {seconds: 5}
+    ---
+    apiVersion: policy/v1
+    kind: PodDisruptionBudget
+    metadata:
+      name: api
+    spec:
+      maxUnavailable: 1
+      selector: {matchLabels: {app: api}}
+    ---
+    apiVersion: policy/v1
+    kind: PodDisruptionBudget
+    metadata:
+      name: web
+    spec:
+      maxUnavailable: 1
+      selector: {matchLabels: {app: web}}
     """)
 
 # `<file>:<line>:<col>: <severity> <rule> <message>`, the text report's finding line.
@@ -173,11 +196,12 @@ def test_hook_reports_the_failing_file_only(scratch: Scratch) -> None:
     assert result.returncode == 1, report
     assert _hook_status(output) == "Failed", report
     findings = _findings(output)
-    # One finding, for fail.yaml at the image's line and column, and word for word the line
+    # Two findings, for fail.yaml at the image's line and column, and word for word the lines
     # this checkout's `k8slint check` prints for the same two files.
     direct = scratch.k8slint("check", "fail.yaml", "pass.yaml")
     assert direct.returncode == 1, _report(direct)
-    assert len(findings) == 1 and findings[0].startswith(FAILING_FINDING), report
+    assert len(findings) == 2, report
+    assert [f[: len(p)] for f, p in zip(findings, FAILING_FINDINGS)] == list(FAILING_FINDINGS), report
     assert findings == _findings(direct.stdout), f"{report}\n--- k8slint check ---\n{direct.stdout}"
     assert not [line for line in findings if "pass.yaml" in line], report
     # Both files reached k8slint (pass.yaml was linted, not filtered out by the hook's `types`).
@@ -193,3 +217,15 @@ def test_hook_passes_the_passing_file(scratch: Scratch) -> None:
     assert _hook_status(result.stdout) == "Passed", report
     assert _files_checked(result.stdout) == 1, report
     assert _findings(result.stdout) == [], report
+
+
+def test_hook_sees_partners_in_unchanged_files(scratch: Scratch) -> None:
+    """Only fail.yaml changed: its PodDisruptionBudget in pass.yaml is still seen."""
+    result = scratch.try_repo("--files", "fail.yaml")
+    report = _report(result)
+    assert result.returncode == 1, report
+    findings = _findings(result.stdout)
+    assert [f[: len(p)] for f, p in zip(findings, FAILING_FINDINGS)] == list(FAILING_FINDINGS), report
+    assert len(findings) == 2, report  # no missing-pod-disruption-budget
+    alone = scratch.k8slint("check", "fail.yaml")
+    assert "missing-pod-disruption-budget" in alone.stdout, _report(alone)
