@@ -106,7 +106,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
                                      param_hint="--kubernetes-version")
     options = Options(paths, enable, disable, config_path, jobs, show_suppressed, baseline,
                       max_file_size=size_limit, context=context,
-                      kubernetes_version=kubernetes_version,
+                      kubernetes_version=kubernetes_version, write_baseline=write_baseline,
                       progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None)
     try:
         config = effective_config(options)

@@ -32,6 +32,7 @@ class Options(NamedTuple):
     jobs: int = 0
     show_suppressed: bool = False
     baseline: str | None = None
+    write_baseline: str | None = None  # only so that an old one is not linted as a manifest
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     context: tuple[str, ...] = ()  # folders read only so cross-object rules see their objects
     kubernetes_version: str | None = None  # overrides the config's kubernetesVersion
@@ -63,7 +64,11 @@ def run(options: Options, config: Config) -> Outcome:
     exclusions = (
         Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
     )
-    sources = list(discover(options.paths or (".",), exclusions))
+    own = {os.path.realpath(p) for p in (config.path, options.baseline, options.write_baseline) if p}
+    sources = [
+        s for s in discover(options.paths or (".",), exclusions)
+        if s.path is None or os.path.realpath(s.path) not in own  # our config and baseline
+    ]
     summary = RunSummary()
     files = [s.path for s in sources if s.path is not None]
     if files:

@@ -80,3 +80,11 @@ def test_bad_baseline_is_a_usage_error(capsys, repo):
     code, _, err = run(capsys, "check", "deploy", "--baseline", "missing.json")
     assert code == 2
     assert "cannot read the baseline missing.json" in err
+
+
+def test_the_baseline_and_config_are_not_linted_as_manifests(capsys, repo):
+    (repo / ".k8slint.yaml").write_text("failOn: error\n")
+    run(capsys, "check", ".", "--write-baseline", "base.json")
+    out = run(capsys, "check", ".", "--write-baseline", "base.json")[1]
+    assert "in 2 of 2 files;" in out.splitlines()[-1]
+    assert run(capsys, "check", ".", "--baseline", "base.json")[1].startswith("No findings in 2 files;")
