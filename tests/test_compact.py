@@ -43,12 +43,32 @@ def test_runs_across_objects_and_files_name_each(tmp_path, monkeypatch, capsys):
     (tmp_path / "a.yaml").write_text(six_containers("a") + "---\n" + six_containers("b"))
     (tmp_path / "b.yaml").write_text(six_containers("c"))
     main(["check", "--compact", "--disable", "missing-prestop-hook", "--disable", "single-replica", "."])
-    first = capsys.readouterr().out.splitlines()[0]
-    assert first == (
-        "18× warning missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy: "
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "12× warning missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy: "
         "a.yaml:10:9,12:9,14:9,16:9,18:9,20:9 (Deployment/a); "
-        "a.yaml:32:9,34:9,36:9,38:9,40:9,42:9 (Deployment/b); "
-        "b.yaml:10:9,12:9,14:9,16:9,18:9,20:9 (Deployment/c)"
+        "a.yaml:32:9,34:9,36:9,38:9,40:9,42:9 (Deployment/b)",
+        "6× warning missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy: "
+        "b.yaml:10:9,12:9,14:9,16:9,18:9,20:9 (Deployment/c)",
+    ]
+
+
+def test_files_whose_findings_have_the_same_shape_fold_into_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    one = DEPLOYMENT.format(name="{name}", containers=CONTAINER.format(n=0) + CONTAINER.format(n=1))
+    for name in ("api", "web", "worker"):
+        (tmp_path / f"{name}.yaml").write_text(one.replace("{name}", name))
+    main(["check", "--compact", "."])
+    assert capsys.readouterr().out == (
+        # Inside a file, units start at its first finding: one replica, then two containers
+        # of two findings each do not repeat, so each file's shape is its five findings.
+        "3 files, each with warning single-replica at spec.replicas + warning "
+        "missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy + warning "
+        "missing-prestop-hook at spec.template.spec.containers[*].lifecycle.preStop + warning "
+        "missing-image-pull-policy at spec.template.spec.containers[*].imagePullPolicy + warning "
+        "missing-prestop-hook at spec.template.spec.containers[*].lifecycle.preStop: "
+        "api.yaml:5:1 (Deployment/api); web.yaml:5:1 (Deployment/web); worker.yaml:5:1 (Deployment/worker)\n"
+        "15 findings (0 errors, 15 warnings, 0 info) in 3 of 3 files; 3 documents, 3 objects checked. "
+        "Compact: 1 line for 15 findings.\n"
     )
 
 
