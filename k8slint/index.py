@@ -36,6 +36,10 @@ UNSET = None
 NOT_LITERAL = -1  # a templated value: the rules skip it rather than guess
 
 
+# Labels the StatefulSet controller gives each pod: a Service may select one pod by them.
+PER_POD_LABELS = ("statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index")
+
+
 class Anchor(NamedTuple):
     """A place a cross-object finding may point at, located while the nodes were there."""
 
@@ -59,6 +63,18 @@ class Facts(NamedTuple):
     service_type: str | None
     anchors: dict[str, Anchor]
     context_only: bool = False  # read to be seen, not to be reported
+    # "etcd": runs an etcd member (its size is the etcd rules' business);
+    # "pvc": mounts a PersistentVolumeClaim (a second replica may not be able to).
+    flags: frozenset = frozenset()
+
+    @property
+    def called(self) -> str:
+        """``Deployment web``, or ``Deployment (unnamed)``: the object as messages name it."""
+        return f"{self.kind} {self.name}" if self.name else f"{self.kind} (unnamed)"
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
 
 
 def _literal_int(value: Any) -> int | None:
@@ -72,16 +88,23 @@ def _literal_int(value: Any) -> int | None:
 def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | None:
     """The facts cross-object rules need about one object, or None for other kinds."""
     kind = obj.kind
+    spec = mapping(obj.data.get("spec"))
+    if kind == "ScaledObject" and obj.group == "keda.sh":  # an autoscaler, like an HPA
+        target = mapping(spec.get("scaleTargetRef"))
+        scaled = (target.get("kind") or "Deployment", target.get("name"),
+                  _literal_int(spec.get("minReplicaCount", 0)))
+        return Facts(file, obj.api_version, "HorizontalPodAutoscaler", obj.namespace, obj.name,
+                     None, None, None, (), scaled, None, None, {}, context_only)
     if kind not in INDEXED_KINDS:
         if obj.group in BUILTIN_GROUPS:
             return None
-        # Only its namespace matters: a controller there may make pods.
+        # A custom resource: its controller may make pods, named after it or its group.
         return Facts(file, obj.api_version, CUSTOM, obj.namespace, obj.name, None, None, None,
                      (), None, None, None, {}, context_only)
-    spec = mapping(obj.data.get("spec"))
     anchors: dict[str, tuple] = {}
     pod_labels = replicas = selector = scale_target = service_account = service_type = None
     budget: tuple = ()
+    flags = set()
     ps = pod_spec(obj)
     if kind in SCALED_KINDS:  # with or without a usable pod template
         replicas = _literal_int(spec.get("replicas"))
@@ -95,6 +118,13 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
         if kind == "Job" and isinstance(obj.name, str):  # the Job controller adds these
             pod_labels.setdefault("job-name", obj.name)
             pod_labels.setdefault("batch.kubernetes.io/job-name", obj.name)
+        if any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in ps.spec.get("volumes") or ()):
+            flags.add("pvc")
+        if kind == "StatefulSet":
+            from .checks.etcd import etcd_clusters
+
+            if any(True for _ in etcd_clusters(obj)):
+                flags.add("etcd")
         for key in ("serviceAccountName", "serviceAccount"):
             value = ps.spec.get(key)
             if isinstance(value, str) and value:
@@ -122,7 +152,7 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
     }
     return Facts(file, obj.api_version, kind, obj.namespace, obj.name, pod_labels, replicas,
                  selector, budget, scale_target, service_account, service_type, located,
-                 context_only)
+                 context_only, frozenset(flags))
 
 
 # --- label selectors --------------------------------------------------------------------------
@@ -162,16 +192,18 @@ class Index:
     candidates each lookup examined, so that tests can prove lookups stay linear."""
 
     def __init__(self, facts: Iterable[Facts]):
+        # Workers return files in any order: sort, so that every run sees the same index.
+        facts = sorted(facts, key=lambda f: (f.file, _first_line(f)))
         self.by_kind: dict[str, list[Facts]] = defaultdict(list)
         self._pod_makers_by_ns: dict[str | None, list[Facts]] = defaultdict(list)
         self._by_label: dict[tuple, list[Facts]] = defaultdict(list)
         self._names: set[tuple] = set()
         self._hpa_targets: dict[tuple, Facts] = {}
-        self.custom_namespaces: set[str | None] = set()
+        self._custom: dict[str | None, list[Facts]] = defaultdict(list)
         self.work = 0
         for f in facts:
             if f.kind == CUSTOM:
-                self.custom_namespaces.add(f.namespace)
+                self._custom[f.namespace].append(f)
                 continue
             self.by_kind[f.kind].append(f)
             self._names.add((f.kind, f.namespace, f.name))
@@ -180,8 +212,23 @@ class Index:
                 for key, value in f.pod_labels.items():
                     self._by_label[(f.namespace, key, value)].append(f)
             if f.scale_target is not None:
-                kind, name, _ = f.scale_target
-                self._hpa_targets[(f.namespace, kind, name)] = f
+                kind, name, minimum = f.scale_target
+                known = self._hpa_targets.get((f.namespace, kind, name))
+                # Autoscalers of one workload in several overlays: the highest minimum.
+                if known is None or (isinstance(minimum, int) and minimum > (known.scale_target[2] or 0)):
+                    self._hpa_targets[(f.namespace, kind, name)] = f
+
+    def custom_maker(self, namespace: str | None, selector: dict) -> Facts | None:
+        """A custom resource in ``namespace`` that looks like the maker of the pods a
+        selector wants: its name is one of the selector's values, or its API group ends
+        with a label key's prefix (``cnpg.io/cluster`` and ``postgresql.cnpg.io``)."""
+        values = set(selector.values())
+        prefixes = {key.partition("/")[0] for key in selector if "/" in key}
+        for custom in self._custom.get(namespace, ()):
+            group = custom.group
+            if custom.name in values or any(group == p or group.endswith("." + p) for p in prefixes):
+                return custom
+        return None
 
     def has(self, kind: str, namespace: str | None, name: str) -> bool:
         return (kind, namespace, name) in self._names
@@ -201,7 +248,10 @@ class Index:
 
     def pod_makers(self, namespace: str | None, selector: dict, plain: bool = False) -> list[Facts]:
         """Workloads in ``namespace`` whose pods ``selector`` selects. ``plain``: a
-        Service's map of labels rather than a LabelSelector."""
+        Service's map of labels rather than a LabelSelector. Labels a controller adds to
+        each pod (a StatefulSet pod's name and index) are matched against the controller."""
+        if plain and any(key in PER_POD_LABELS for key in selector):
+            return self._stateful_pods(namespace, selector)
         labels = selector if plain else mapping(selector.get("matchLabels"))
         if labels:
             lists = [self._by_label.get((namespace, k, v), []) for k, v in labels.items()]
@@ -212,3 +262,22 @@ class Index:
         if plain:
             return [f for f in candidates if all(f.pod_labels.get(k) == v for k, v in labels.items())]
         return [f for f in candidates if selector_matches(selector, f.pod_labels)]
+
+    def _stateful_pods(self, namespace: str | None, selector: dict) -> list[Facts]:
+        rest = {k: v for k, v in selector.items() if k not in PER_POD_LABELS}
+        candidates = self.pod_makers(namespace, rest, plain=True) if rest else list(
+            self._pod_makers_by_ns.get(namespace, []))
+        pod_name = selector.get(PER_POD_LABELS[0])
+        index = selector.get(PER_POD_LABELS[1])
+        return [
+            f for f in candidates
+            if f.kind == "StatefulSet"
+            and (pod_name is None or (f.name and pod_name.startswith(f.name + "-")
+                                      and pod_name[len(f.name) + 1:].isdigit()))
+            and (index is None or index.isdigit())
+        ]
+
+
+def _first_line(f: Facts) -> int:
+    anchor = f.anchors.get("metadata")
+    return anchor.position.line if anchor else 0

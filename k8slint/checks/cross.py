@@ -36,12 +36,16 @@ def single_replica(index: Index) -> Iterator[CrossViolation]:
         replicas = index.effective_replicas(f)
         if replicas is None or replicas >= 2:
             continue
+        if "etcd" in f.flags or (f.kind == "Deployment" and "pvc" in f.flags):
+            # etcd's size is the etcd rules' business; a second pod of a Deployment on a
+            # single-node volume may never start.
+            continue
         count = "sets no replicas, so runs 1 pod" if f.replicas is UNSET else "runs 1 replica"
         yield CrossViolation(f, "replicas", (
-            f"{f.kind} {f.name or ''} {count}: draining its node or upgrading it takes the "
-            f"service down until the pod is rescheduled; run at least 2 replicas (or an "
-            f"autoscaler with minReplicas of 2 or more)"
-        ).replace("  ", " "))
+            f"{f.called} {count}: draining its node or upgrading it leaves nothing running "
+            f"until the pod is rescheduled and ready; run at least 2 replicas (or an "
+            f"autoscaler with a minimum of 2 or more)"
+        ))
 
 
 def missing_pod_disruption_budget(index: Index) -> Iterator[CrossViolation]:
@@ -55,7 +59,7 @@ def missing_pod_disruption_budget(index: Index) -> Iterator[CrossViolation]:
         if replicas is None or replicas < 2 or id(f) in covered or not f.pod_labels:
             continue
         yield CrossViolation(f, "replicas", (
-            f"{f.kind} {f.name} runs {replicas} replicas but no PodDisruptionBudget in its "
+            f"{f.called} runs {replicas} replicas but no PodDisruptionBudget in its "
             f"namespace selects its pods: a node drain may evict them all at once; add a "
             f"PodDisruptionBudget with maxUnavailable: 1 (or minAvailable below {replicas})"
         ))
@@ -70,46 +74,57 @@ def pdb_blocks_drain(index: Index) -> Iterator[CrossViolation]:
         min_available, max_unavailable = pdb.budget if pdb.budget else (None, None)
         if max_unavailable is not None and _is_zero(max_unavailable):
             yield CrossViolation(pdb, "maxUnavailable", (
-                f"PodDisruptionBudget {pdb.name} allows no pod to be unavailable "
+                f"{pdb.called} allows no pod to be unavailable "
                 f"(maxUnavailable: {max_unavailable}): a node drain waits forever and upgrades "
                 f"stall; allow at least 1"
             ))
             continue
         if isinstance(min_available, str) and min_available.strip() == "100%":
             yield CrossViolation(pdb, "minAvailable", (
-                f"PodDisruptionBudget {pdb.name} requires every pod available (minAvailable: "
+                f"{pdb.called} requires every pod available (minAvailable: "
                 f"100%): a node drain waits forever and upgrades stall; use maxUnavailable: 1"
             ))
             continue
-        if not (isinstance(min_available, int) and not isinstance(min_available, bool)):
+        percent = _percent(min_available)
+        if not (isinstance(min_available, int) and not isinstance(min_available, bool)) and percent is None:
             continue
         if not isinstance(pdb.selector, dict) or not selector_is_literal(pdb.selector):
             continue
-        selected = index.pod_makers(pdb.namespace, pdb.selector)
+        # The same workload twice (a base and a rendered copy) is one set of pods.
+        selected = list({(w.kind, w.namespace, w.name): w for w in index.pod_makers(pdb.namespace, pdb.selector)}.values())
         counts = [index.effective_replicas(w) for w in selected]
         if not selected or any(w.kind not in SCALED for w in selected) or None in counts:
             continue  # pods it cannot count (a DaemonSet's, a Job's, templated replicas)
         total = sum(counts)
-        if 0 < total <= min_available:
-            names = ", ".join(f"{w.kind} {w.name}" for w in selected)
+        # A percentage is rounded up: 67% of 3 pods is 3.
+        required = min_available if percent is None else -(-percent * total // 100)
+        if 0 < total <= required:
+            names = ", ".join(w.called for w in selected)
+            shown = min_available if percent is None else f"{min_available}, so {required}"
             yield CrossViolation(pdb, "minAvailable", (
-                f"PodDisruptionBudget {pdb.name} requires {min_available} pods available but "
-                f"selects only {total} ({names}): no pod may ever be evicted, so a node drain "
-                f"waits forever; set minAvailable below {total} or use maxUnavailable: 1"
+                f"{pdb.called} requires {shown} pods available but selects only {total} "
+                f"({names}): no pod may ever be evicted, so a node drain waits forever; "
+                f"lower minAvailable or use maxUnavailable: 1"
             ))
+
+
+def _percent(value: object) -> int | None:
+    if isinstance(value, str) and value.strip().endswith("%") and value.strip()[:-1].isdigit():
+        return int(value.strip()[:-1])
+    return None
 
 
 def dangling_service(index: Index) -> Iterator[CrossViolation]:
     for svc in index.by_kind.get("Service", ()):
         if not svc.selector or svc.service_type == "ExternalName" or not selector_is_literal(svc.selector):
             continue
-        if svc.namespace in index.custom_namespaces:
-            continue  # a custom resource's controller there may make the pods
+        if index.custom_maker(svc.namespace, svc.selector) is not None:
+            continue  # a custom resource's controller makes these pods
         if index.pod_makers(svc.namespace, svc.selector, plain=True):
             continue
         shown = ", ".join(f"{k}={v}" for k, v in svc.selector.items())
         yield CrossViolation(svc, "selector", (
-            f"Service {svc.name} selects pods labelled {shown}, but no workload in its "
+            f"{svc.called} selects pods labelled {shown}, but no workload in its "
             f"namespace makes such pods: it has no endpoints and every request fails; fix the "
             f"selector or the pod template's labels"
         ))
@@ -124,7 +139,7 @@ def unknown_service_account(index: Index) -> Iterator[CrossViolation]:
             if index.has("ServiceAccount", f.namespace, name):
                 continue
             yield CrossViolation(f, "serviceAccount", (
-                f'{f.kind} {f.name} runs as service account "{name}", which no ServiceAccount in '
+                f'{f.called} runs as service account "{name}", which no ServiceAccount in '
                 f"its namespace defines: its pods are refused until one exists; add the "
                 f"ServiceAccount or fix the name"
             ))

@@ -50,7 +50,8 @@ def implicit_docker_hub(obj: K8sObject) -> Iterator[Violation]:
         if ref.registry is not None or not _HUB_REPOSITORY.match(ref.repository):
             continue
         namespace = "" if "/" in ref.repository else "library/"
-        full = f"docker.io/{namespace}{ref.repository}"
+        pinned = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")
+        full = f"docker.io/{namespace}{ref.repository}{pinned}"
         yield Violation(
             container.path + ("image",),
             f'container "{container.name}" pulls "{image}" from Docker Hub because the image '

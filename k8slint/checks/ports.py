@@ -37,7 +37,7 @@ def _problem(value: object) -> str | None:
         return _number_problem(value)
     if isinstance(value, str) and is_literal(value):
         if value.isdigit():  # a quoted number is a name to the API, and names need a letter
-            return "is a number written as a string: the API reads it as a port name, which needs a letter; unquote it"
+            return "is a number in quotes, which the API reads as a port name (names need a letter)"
         return port_name_problem(value)
     return None
 
@@ -46,7 +46,8 @@ def invalid_target_port(obj: K8sObject) -> Iterator[Violation]:
     if obj.kind == "Service":
         for i, port in enumerate(sequence(mapping(obj.data.get("spec")).get("ports"))):
             target = mapping(port).get("targetPort")
-            problem = _problem(target) if target is not None else None
+            # 0, like no targetPort at all, means "the same as port".
+            problem = _problem(target) if target not in (None, 0) else None
             if problem:
                 yield Violation(("spec", "ports", i, "targetPort"), (
                     f"Service {obj.name} targetPort {target!s} {problem}: the API server "

@@ -49,13 +49,15 @@ def missing_prestop_hook(obj: K8sObject) -> Iterator[Violation]:
         if isinstance(pre_stop, dict) and pre_stop:  # {} has no action: the API rejects it
             continue
         what = "native sidecar" if container.is_sidecar else "container"
+        # kubectl drain leaves DaemonSet pods alone: they stop on rollouts and node shutdowns.
+        when = "on a rollout or node shutdown" if obj.kind == "DaemonSet" else "on a drain"
         if container.data.get("ports"):
             risk = (
-                "on a drain it gets SIGTERM while Services and load balancers may still "
-                "send it traffic, so in-flight requests fail"
+                f"{when} it gets SIGTERM while Services and load balancers may still "
+                f"send it traffic, so in-flight requests fail"
             )
         else:
-            risk = "on a drain it gets SIGTERM with no step to finish or hand over its work first"
+            risk = f"{when} it gets SIGTERM with no step to finish or hand over its work first"
         yield Violation(
             container.path + ("lifecycle", "preStop"),
             f'{what} "{container.name}" has no preStop hook: {risk}; add lifecycle.preStop '
