@@ -91,6 +91,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     from .engine import UsageError, parse_size
     from .findings import SEVERITY_RANK
     from .report import render
+    from .runner import WorkerDied
     from .session import Options, effective_config, run
 
     try:
@@ -117,12 +118,17 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         return 2
     except (UsageError, BaselineError) as exc:
         raise click.UsageError(str(exc)) from None
+    except WorkerDied as exc:
+        raise click.ClickException(str(exc)) from None
     summary = outcome.summary
 
     if write_baseline:
         from .baseline import write_baseline as write
 
-        recorded = write(Path(write_baseline), outcome.all_findings)
+        try:
+            recorded = write(Path(write_baseline), outcome.all_findings)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {write_baseline}: {exc.strerror or exc}") from None
         click.echo(f"k8slint: recorded {recorded} findings in {write_baseline}", err=True)
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = render(fmt, summary, color=color, compact=compact)
@@ -147,8 +153,11 @@ def _write_atomically(path: str, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".k8slint-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as stream:
                 stream.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would, not mkstemp's 0600
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
@@ -215,4 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except Exception as exc:  # a bug of ours: one line, not a traceback (K8SLINT_DEBUG=1 shows it)
+        if os.environ.get("K8SLINT_DEBUG"):
+            raise
+        click.echo(f"k8slint: internal error: {type(exc).__name__}: {exc} (please report this; "
+                   f"K8SLINT_DEBUG=1 shows where)", err=True)
+        return 2
     return code if isinstance(code, int) else 0

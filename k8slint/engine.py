@@ -15,7 +15,7 @@ from .checks.cross import CROSS_CHECKS
 from .index import Facts, facts_of
 from .findings import Finding, Violation, stable_path
 from .globs import Matcher
-from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, path_to, node_span
+from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, node_span, paths_to
 from .model import K8sObject, objects
 from .suppress import Suppression, annotation_suppressions, comment_suppressions
 
@@ -43,14 +43,17 @@ class Exclusions(NamedTuple):
     base: Path
 
     def excluded(self, path: Path, is_dir: bool) -> bool:
-        try:
-            relative = Path(os.path.abspath(path)).relative_to(self.base)
-        except ValueError:
-            return False  # outside the config's folder: its globs do not reach there
-        return bool(relative.parts) and self.matcher("/".join(relative.parts), is_dir)
+        for candidate in (os.path.abspath(path), os.path.realpath(path)):
+            try:
+                relative = Path(candidate).relative_to(self.base)
+            except ValueError:
+                continue  # outside the config's folder (this way round): its globs do not reach
+            return bool(relative.parts) and self.matcher("/".join(relative.parts), is_dir)
+        return False
 
 
-def discover(args: Iterable[str], exclusions: Exclusions | None = None) -> Iterator[Source]:
+def discover(args: Iterable[str], exclusions: Exclusions | None = None,
+             problems: list[str] | None = None) -> Iterator[Source]:
     """Files named, and manifests found below folders named, in a stable order.
 
     A named file is linted whatever its name; in folders only ``*.yaml``, ``*.yml`` and
@@ -73,7 +76,7 @@ def discover(args: Iterable[str], exclusions: Exclusions | None = None) -> Itera
         if exclusions is not None and exclusions.excluded(path, stat.S_ISDIR(mode)):
             continue
         if stat.S_ISDIR(mode):
-            yield from _walk(path, seen_dirs, seen_files, exclusions)
+            yield from _walk(path, seen_dirs, seen_files, exclusions, problems)
         elif _first_time(path, seen_files):
             yield Source(_display(path), path)
 
@@ -87,8 +90,12 @@ def _first_time(path: Path, seen: set[str]) -> bool:
 
 
 def _walk(top: Path, seen_dirs: set[str], seen_files: set[str],
-          exclusions: Exclusions | None) -> Iterator[Source]:
-    for folder, dirnames, filenames in os.walk(top, followlinks=True):
+          exclusions: Exclusions | None, problems: list[str] | None) -> Iterator[Source]:
+    def unreadable(error: OSError) -> None:  # never skipped silently
+        if problems is not None:
+            problems.append(f"cannot read folder {_display(Path(error.filename))}: {error.strerror}")
+
+    for folder, dirnames, filenames in os.walk(top, followlinks=True, onerror=unreadable):
         real = os.path.realpath(folder)
         if real in seen_dirs:
             dirnames[:] = []
@@ -115,7 +122,9 @@ def _walk(top: Path, seen_dirs: set[str], seen_files: set[str],
 
 
 def _display(path: Path) -> str:
-    return os.path.normpath(path).replace(os.sep, "/")
+    """The path as reports show it; bytes that are not UTF-8 in a name show as U+FFFD."""
+    shown = os.path.normpath(path).replace(os.sep, "/")
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 class FileResult:
@@ -219,7 +228,7 @@ class Engine:
         return result
 
     def _facts_only(self, result: FileResult, display: str, text: str) -> FileResult:
-        if self.collect_facts:
+        if self.collect_facts:  # (context files are only read when a cross-object rule runs)
             loaded = load_text(text, json_file=display.lower().endswith(".json"),
                                loader_class=self.loader_class)
             for document in loaded.documents:
@@ -235,7 +244,11 @@ class Engine:
             result.objects += 1
             result.suppressions.extend(annotation_suppressions(display, obj))
             if self.collect_facts:
-                facts = facts_of(obj, display)
+                try:
+                    facts = facts_of(obj, display)
+                except Exception as exc:  # a bug of ours must not hide the other findings
+                    facts = None
+                    result.errors.append(f"internal error indexing {display}: {type(exc).__name__}: {exc} (please report this)")
                 if facts is not None:
                     result.facts.append(facts)
             for rule_id, check in self.checks_for(obj.kind):
@@ -249,8 +262,9 @@ class Engine:
                         f"{type(exc).__name__}: {exc} (please report this)"
                     )
         if document.duplicates and objs and "duplicate-key" in self.severities:
+            paths = paths_to(document.root, [dup.node for dup in document.duplicates])
             for dup in document.duplicates:
-                result.findings.append(self._duplicate(display, document, objs, dup))
+                result.findings.append(self._duplicate(display, document, objs, dup, paths.get(id(dup.node), ())))
 
     def _stamp(self, rule_id: str, display: str, obj: K8sObject, violation: Violation) -> Finding:
         pos = locate(obj.node, violation.path)
@@ -261,9 +275,11 @@ class Engine:
             stable_path=stable_path(obj.data, violation.path),
         )
 
-    def _duplicate(self, display: str, document: Document, objs: list[K8sObject], dup) -> Finding:
-        path = path_to(document.root, dup.node) or ()
-        owner = next((o for o in objs if path[: len(o.prefix)] == o.prefix), objs[0])
+    def _duplicate(self, display: str, document: Document, objs: list[K8sObject], dup, path: tuple) -> Finding:
+        # The object the key belongs to; a key of a List itself belongs to the List.
+        owner = next((o for o in objs if path[: len(o.prefix)] == o.prefix), None)
+        if owner is None:
+            owner = K8sObject(document.data, document.root, document)
         pos = node_span(dup.node)
         first = dup.first.start_mark
         message = (
@@ -330,7 +346,7 @@ def parse_size(text: str) -> int:
     text = text.strip().upper().removesuffix("B").removesuffix("I")
     scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
     number = text[:-1] if scale > 1 else text
-    value = float(number)
-    if value <= 0:
-        raise ValueError("must be positive")
-    return int(value * scale)
+    value = float(number) * scale
+    if not 1 <= value < 2**62:  # also refuses inf and nan
+        raise ValueError("must be at least one byte")
+    return int(value)

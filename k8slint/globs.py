@@ -60,7 +60,10 @@ def _translate(pattern: str) -> tuple[re.Pattern, bool, bool]:
             out.append(re.escape(c))
             i += 1
     prefix = "" if anchored else "(?:.*/)?"
-    return re.compile(f"^{prefix}{''.join(out)}$"), negated, dir_only
+    try:
+        return re.compile(f"^{prefix}{''.join(out)}$"), negated, dir_only
+    except re.error:  # a bracket git would not read as a range ([z-a]): match it literally
+        return re.compile(f"^{prefix}{re.escape(pattern)}$"), negated, dir_only
 
 
 def compile_globs(patterns: Iterable[str]) -> Matcher:

@@ -14,7 +14,7 @@ from typing import Any, Iterable, NamedTuple
 
 from .findings import stable_path
 from .loader import Position, locate
-from .model import K8sObject, mapping, pod_spec
+from .model import K8sObject, mapping, pod_spec, sequence
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController",
                             "DaemonSet", "Job", "CronJob", "Pod"})
@@ -77,6 +77,28 @@ class Facts(NamedTuple):
         return self.api_version.rpartition("/")[0]
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _label_selector(raw: Any) -> dict | None:
+    """A LabelSelector with the shapes the API allows, or None: string labels, and
+    expressions whose values are lists of strings."""
+    if not isinstance(raw, dict):
+        return None
+    labels = mapping(raw.get("matchLabels"))
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        return None
+    expressions = []
+    for e in sequence(raw.get("matchExpressions")):
+        values = mapping(e).get("values", [])
+        if not isinstance(mapping(e).get("key"), str) or not isinstance(values, list) \
+                or not all(isinstance(v, str) for v in values):
+            return None
+        expressions.append(e)
+    return {"matchLabels": dict(labels), "matchExpressions": expressions}
+
+
 def _literal_int(value: Any) -> int | None:
     if value is None:
         return UNSET
@@ -91,7 +113,7 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
     spec = mapping(obj.data.get("spec"))
     if kind == "ScaledObject" and obj.group == "keda.sh":  # an autoscaler, like an HPA
         target = mapping(spec.get("scaleTargetRef"))
-        scaled = (target.get("kind") or "Deployment", target.get("name"),
+        scaled = (_text(target.get("kind")) or "Deployment", _text(target.get("name")),
                   _literal_int(spec.get("minReplicaCount", 0)))
         return Facts(file, obj.api_version, "HorizontalPodAutoscaler", obj.namespace, obj.name,
                      None, None, None, (), scaled, None, None, {}, context_only)
@@ -118,7 +140,7 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
         if kind == "Job" and isinstance(obj.name, str):  # the Job controller adds these
             pod_labels.setdefault("job-name", obj.name)
             pod_labels.setdefault("batch.kubernetes.io/job-name", obj.name)
-        if any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in ps.spec.get("volumes") or ()):
+        if any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in sequence(ps.spec.get("volumes"))):
             flags.add("pvc")
         if kind == "StatefulSet":
             from .checks.etcd import etcd_clusters
@@ -132,17 +154,18 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
                 anchors["serviceAccount"] = ps.path + (key,)
                 break
     elif kind == "PodDisruptionBudget":
-        raw = spec.get("selector")
-        selector = raw if isinstance(raw, dict) else None
+        selector = _label_selector(spec.get("selector"))
         budget = (spec.get("minAvailable"), spec.get("maxUnavailable"))
         anchors["minAvailable"] = ("spec", "minAvailable")
         anchors["maxUnavailable"] = ("spec", "maxUnavailable")
     elif kind == "HorizontalPodAutoscaler":
         target = mapping(spec.get("scaleTargetRef"))
-        scale_target = (target.get("kind"), target.get("name"), _literal_int(spec.get("minReplicas")))
+        scale_target = (_text(target.get("kind")), _text(target.get("name")),
+                        _literal_int(spec.get("minReplicas")))
     elif kind == "Service":
         raw = spec.get("selector")
-        selector = {k: v for k, v in raw.items() if isinstance(v, str)} if isinstance(raw, dict) else None
+        selector = {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)} \
+            if isinstance(raw, dict) else None
         service_type = spec.get("type") if isinstance(spec.get("type"), str) else None
         anchors["selector"] = ("spec", "selector")
     anchors["metadata"] = ("metadata",)

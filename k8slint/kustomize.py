@@ -49,9 +49,10 @@ def _patches_named_in(folder: Path) -> set[str]:
         return set()
     named: list[str] = []
     for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
-        for entry in data.get(key) or ():
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else ():
             if isinstance(entry, str):
                 named.append(entry)
             elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
                 named.append(entry["path"])
-    return {os.path.realpath(folder / entry) for entry in named if "\n" not in entry}
+    return {os.path.realpath(folder / entry) for entry in named if "\n" not in entry and "\0" not in entry}

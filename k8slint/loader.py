@@ -360,6 +360,7 @@ class _Builder:
         mapping: dict = {}
         self.memo[id(node)] = mapping
         merged: list[MappingNode] = []
+        firsts: dict | None = None  # key -> its first key node, made on the first repeat
         for key_node, value_node in node.value:
             if _is_merge(key_node):
                 merged.extend(_merge_sources(value_node))
@@ -368,14 +369,22 @@ class _Builder:
             if not isinstance(key, (str, int, float, bool, type(None))):
                 key = str(key)
             if key in mapping:
-                first = next(k for k, _ in node.value if not _is_merge(k) and self.build(k) == key)
-                self.duplicates.append(DuplicateKey(str(key), key_node, first))
+                if firsts is None:
+                    firsts = {}
+                    for k, _ in node.value:
+                        if not _is_merge(k):
+                            firsts.setdefault(_hashable(self.build(k)), k)
+                self.duplicates.append(DuplicateKey(str(key), key_node, firsts[key]))
             mapping[key] = self.build(value_node)
         for source in merged:  # explicit keys win over merged ones, earlier sources first
             for key, value in self.build(source).items():
                 mapping.setdefault(key, value)
         self.sizes[id(node)] = self.expanded - before
         return mapping
+
+
+def _hashable(key: Any) -> Any:
+    return key if isinstance(key, (str, int, float, bool, type(None))) else str(key)
 
 
 def _merge_sources(node: Node) -> list[MappingNode]:
@@ -514,11 +523,14 @@ def node_span(node: Node) -> Position:
     return Position(start.line + 1, start.column + 1, end.line + 1, max(end.column, start.column + 1) + 1)
 
 
-def path_to(root: Node, target: Node) -> Path | None:
-    """The path of the entry whose key (or item) is ``target``; used only for rare findings."""
+def paths_to(root: Node, targets: list[Node]) -> dict[int, Path]:
+    """The paths of the entries whose keys (or items) are ``targets``, by the target's id;
+    one walk for all of them (used for the rare findings found on nodes, not paths)."""
+    wanted = {id(t) for t in targets}
+    found: dict[int, Path] = {}
     stack: list[tuple[Node, Path]] = [(root, ())]
     seen: set[int] = set()
-    while stack:
+    while stack and len(found) < len(wanted):
         node, path = stack.pop()
         if id(node) in seen:
             continue
@@ -526,15 +538,15 @@ def path_to(root: Node, target: Node) -> Path | None:
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
                 step = scalar_value(key_node) if isinstance(key_node, ScalarNode) else "?"
-                if key_node is target:
-                    return path + (step,)
+                if id(key_node) in wanted:
+                    found.setdefault(id(key_node), path + (step,))
                 stack.append((value_node, path + (step,)))
         elif isinstance(node, SequenceNode):
             for i, item in enumerate(node.value):
-                if item is target:
-                    return path + (i,)
+                if id(item) in wanted:
+                    found.setdefault(id(item), path + (i,))
                 stack.append((item, path + (i,)))
-    return None
+    return found
 
 
 NON_LITERAL = re.compile(r"\$|\{\{")

@@ -24,6 +24,10 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class WorkerDied(Exception):
+    """A worker process ended without its results (killed, out of memory)."""
+
+
 def lint_all(
     sources: list[Source],
     severities: dict[str, str],
@@ -40,15 +44,15 @@ def lint_all(
         and sum(sizes.values()) >= PARALLEL_MIN_BYTES
         and all(source.path is not None for source in sources)
     )
+    engine_args = (severities, params, max_file_size)
     if parallel:
-        # Largest files first, so that no worker is left with a big one at the end.
-        ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
-        try:
-            yield from _in_pool(ordered, (severities, params, max_file_size), jobs, progress)
+        pool = _start_pool(jobs, engine_args)
+        if pool is not None:
+            # Largest files first, so that no worker is left with a big one at the end.
+            ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
+            yield from _in_pool(pool, ordered, progress)
             return
-        except OSError:  # no semaphores or shared memory here: lint in this process
-            pass
-    engine = Engine(severities, params, max_file_size=max_file_size)
+    engine = Engine(*engine_args[:2], max_file_size=max_file_size)
     for done, source in enumerate(sources, start=1):
         yield engine.lint_source(source)
         if progress:
@@ -77,13 +81,30 @@ def _lint_in_worker(source: Source) -> FileResult:
     return _worker_engine.lint_source(source)
 
 
-def _in_pool(sources, engine_args, jobs, progress) -> Iterator[FileResult]:
+def _start_pool(jobs: int, engine_args: tuple):
+    """A pool of workers, or None where this system cannot make one (no semaphores):
+    then the files are linted in this process, before any result has been given out."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     method = "fork" if sys.platform.startswith("linux") else None
-    context = multiprocessing.get_context(method)
-    with context.Pool(jobs, initializer=_start_worker, initargs=engine_args) as pool:
-        for done, result in enumerate(pool.imap_unordered(_lint_in_worker, sources, chunksize=2), 1):
-            yield result
-            if progress:
-                progress(done)
+    try:
+        return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                                   initializer=_start_worker, initargs=engine_args)
+    except (OSError, NotImplementedError, ImportError):
+        return None
+
+
+def _in_pool(pool, sources, progress) -> Iterator[FileResult]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    with pool:
+        try:
+            for done, result in enumerate(pool.map(_lint_in_worker, sources, chunksize=2), 1):
+                yield result
+                if progress:
+                    progress(done)
+        except BrokenProcessPool:
+            # A dead worker takes its files' results with it: say so, never wait for them.
+            raise WorkerDied("a worker process died (out of memory, or killed); run again "
+                             "with --jobs 1 to lint in one process") from None

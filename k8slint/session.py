@@ -65,8 +65,9 @@ def run(options: Options, config: Config) -> Outcome:
         Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
     )
     own = {os.path.realpath(p) for p in (config.path, options.baseline, options.write_baseline) if p}
+    problems: list[str] = []
     sources = [
-        s for s in discover(options.paths or (".",), exclusions)
+        s for s in discover(options.paths or (".",), exclusions, problems)
         if s.path is None or os.path.realpath(s.path) not in own  # our config and baseline
     ]
     summary = RunSummary()
@@ -81,9 +82,8 @@ def run(options: Options, config: Config) -> Outcome:
             sources = kept
 
     summary.root = scanned_root(sources)
-    if options.context:
+    if options.context and any(rule in severities for rule in CROSS_CHECKS):
         sources += _context_sources(options.context, sources, exclusions)
-    problems: list[str] = []
     findings, suppressions, facts = [], [], []
     progress = options.progress(len(sources)) if options.progress else None
     try:
@@ -104,7 +104,7 @@ def run(options: Options, config: Config) -> Outcome:
             progress.close()
 
     if facts:
-        findings.extend(cross_object_findings(Index(facts), severities))
+        findings.extend(cross_object_findings(Index(facts), severities, problems))
     ran = {rule for rule in severities if rule not in META_RULES}
     applied = apply(findings, suppressions, ran, severities, set(catalog()))
     kept = applied.kept + applied.meta
@@ -143,13 +143,18 @@ def _context_sources(folders, sources, exclusions) -> list:
     ]
 
 
-def cross_object_findings(index: Index, severities: dict[str, str]) -> list[Finding]:
+def cross_object_findings(index: Index, severities: dict[str, str], problems: list[str]) -> list[Finding]:
     """Findings of the enabled cross-object rules, on reported objects only."""
     found = []
     for rule_id, check in CROSS_CHECKS.items():
         if rule_id not in severities:
             continue
-        for violation in check(index):
+        try:
+            violations = list(check(index))
+        except Exception as exc:  # a bug of ours must not hide the other findings
+            problems.append(f"internal error in rule {rule_id}: {type(exc).__name__}: {exc} (please report this)")
+            continue
+        for violation in violations:
             f = violation.facts
             if f.context_only:
                 continue

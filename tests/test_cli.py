@@ -161,7 +161,9 @@ def test_json_report_shape(capsys, tree):
     assert finding == {
         "rule": "latest-tag-drift",
         "severity": "error",
-        "message": finding["message"],
+        "message": 'image "example/app:latest" follows the moving tag latest but imagePullPolicy is '
+                   "IfNotPresent: each node keeps whichever latest it pulled first, so replicas run "
+                   "different code; pin a version tag or digest",
         "file": "deploy/bad.yml",
         "line": 9, "column": 5, "endLine": 9, "endColumn": 10,
         "object": {"apiVersion": "v1", "kind": "Pod", "namespace": None, "name": "p"},

@@ -264,3 +264,107 @@ def test_nested_lists_where_strings_belong_do_not_break_rules():
 
     result = Engine({r: m.severity for r, m in catalog().items()}).lint_bytes("p.yaml", text.encode())
     assert result.errors == []
+
+
+ODD_PARTNERS = """\
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: odd}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: [a, b]}, matchExpressions: [{key: x, operator: In, values: y}]}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: odd}
+spec: {scaleTargetRef: {kind: [Deployment], name: {a: 1}}, minReplicas: 2}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: odd}
+spec: {scaleTargetRef: {kind: {x: 1}, name: [w]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: odd}
+spec: {selector: {1: a, b: [c]}}
+---
+apiVersion: example.com/v1
+kind: Thing
+metadata: {name: odd}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odd}
+spec: {replicas: 2, template: {metadata: {labels: [x]}, spec: {volumes: 5, containers: 7}}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: odd}
+spec: {template: {}}
+"""
+
+
+def test_odd_shapes_never_break_cross_object_rules(capsys, tmp_path, monkeypatch):
+    (tmp_path / "odd.yaml").write_text(ODD_PARTNERS)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "--enable", "unknown-service-account", "odd.yaml")
+    assert err == "" and code == 1
+    assert out.splitlines()[-1].startswith("2 findings (0 errors, 2 warnings, 0 info) in 1 of 1 file;")
+
+
+def test_many_duplicate_keys_and_a_list_s_own_key():
+    text = "apiVersion: v1\nkind: List\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"
+    assert [(f.rule, f.line, f.kind, f.path) for f in lint_text(text)] == [
+        ("duplicate-key", 3, "List", ("kind",))]
+    many = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n" + "".join(
+        f"  k{i % 50}: v\n" for i in range(5000))
+    findings = lint_text(many, rules=["duplicate-key"])
+    assert len(findings) == 4950
+    assert findings[0].message.startswith('key "k0" repeats in this mapping (first at 5:3)')
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-file-size", "inf"], "expected a size such as 10M"),
+    (["--max-file-size", "0.0001"], "expected a size such as 10M"),
+    (["--write-baseline", "no/such/dir/b.json"], "cannot write no/such/dir/b.json"),
+])
+def test_bad_options_are_one_line_errors(capsys, tmp_path, monkeypatch, args, message):
+    (tmp_path / "a.yaml").write_text(GOOD.read_text())
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "check", *args, "a.yaml")
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_odd_config_globs_and_kustomizations(capsys, tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".k8slint.yaml").write_text('exclude: ["[z-a].yaml"]\n')
+    (tmp_path / "kustomization.yaml").write_text("patches: 5\npatchesStrategicMerge: [\"a\\u0000b.yaml\"]\n")
+    (tmp_path / "a.yaml").write_text(GOOD.read_text())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    code, out, err = run(capsys, "check", ".")
+    assert (code, err) == (1, "")
+    assert "in 1 of 2 files" in out.splitlines()[-1]
+
+
+def test_undecodable_file_names_in_every_format(capsys, tmp_path, monkeypatch):
+    import json
+
+    name = os.fsdecode(b"caf\xe9.yaml")
+    (tmp_path / name).write_text(GOOD.read_text())
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("text", "json", "sarif", "github"):
+        code, out, err = run(capsys, "check", "--format", fmt, "--output", "r.out", ".")
+        assert (code, err) == (1, ""), fmt
+    run(capsys, "check", "--format", "sarif", "--output", "r.sarif", ".")
+    uri = json.loads((tmp_path / "r.sarif").read_text())["runs"][0]["results"][0]["locations"][0][
+        "physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "caf%EF%BF%BD.yaml"
+    assert oct((tmp_path / "r.sarif").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -43,6 +43,7 @@ def retirements() -> dict[tuple[str, str], Retirement]:
     return table
 
 
+@cache
 def newest_known() -> tuple[int, int]:
     """The target when none is given: the newest release the table speaks of."""
     return max(max(r.removed_in, r.deprecated_in or r.removed_in) for r in retirements().values())

@@ -75,7 +75,7 @@ def relative_uri(file: str, root: str) -> tuple[str, str | None]:
     if file == "<stdin>":
         return "stdin", None
     relative = Path(os.path.abspath(file)).relative_to(os.path.abspath(root))
-    return quote("/".join(relative.parts)), SRCROOT
+    return quote("/".join(relative.parts).encode("utf-8", "replace")), SRCROOT
 
 
 def fingerprint(f) -> str:
