@@ -8,7 +8,6 @@ relative to the baseline's own folder, so the baseline works from any working fo
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -39,6 +38,8 @@ _FIELDS = ("rule", "file", "apiVersion", "kind", "namespace", "name", "path")
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
     base = path.resolve().parent
     counts = Counter(_key(f, base) for f in findings)
+    import json
+
     entries = [dict(zip(_FIELDS, key), count=n) for key, n in sorted(counts.items())]
     text = json.dumps({"format": FORMAT, "version": VERSION, "findings": entries}, indent=2) + "\n"
     tmp = path.with_name(f".{path.name}.tmp")
@@ -49,6 +50,8 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
 
 class Baseline:
     def __init__(self, path: Path):
+        import json
+
         self.base = path.resolve().parent
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -21,9 +21,9 @@ class RuleId(click.ParamType):
     name = "RULE"
 
     def convert(self, value, param, ctx):
-        from .catalog import catalog
+        from .catalog import rule_index
 
-        known = catalog()
+        known = rule_index()
         if value in known:
             return value
         import difflib

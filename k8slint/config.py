@@ -8,13 +8,11 @@ not pay for it again.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .catalog import catalog
+from .catalog import catalog, rule_index
 from .loader import DecodeProblem, decode, load_text, locate
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
@@ -113,7 +111,7 @@ def _normalise(data: Any) -> Any:
 
 
 def _build(path: Path, data: dict) -> Config:
-    metas = catalog()
+    metas = rule_index()
     severities, params = {}, {}
     for rule, value in (data.get("rules") or {}).items():
         severity = value.get("severity", "on") if isinstance(value, dict) else value
@@ -130,6 +128,7 @@ def _build(path: Path, data: dict) -> Config:
 def _validate(data: Any, root) -> list[tuple[int, int, str]]:
     """(line, column, message) for every problem, in file order."""
     import difflib
+    import json
 
     import jsonschema
 
@@ -205,6 +204,8 @@ def _dotted(path: tuple) -> str:
 
 
 def _shown(value: Any) -> str:
+    import json
+
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
@@ -215,12 +216,15 @@ def _shown(value: Any) -> str:
 
 
 def _fingerprint(raw: bytes) -> str:
+    import hashlib
+    import json
+
     from . import __version__
 
     digest = hashlib.sha256(raw)
     digest.update(SCHEMA_PATH.read_bytes())
     digest.update(__version__.encode())
-    for rule_id, meta in catalog().items():
+    for rule_id, meta in rule_index().items():
         digest.update(f"{rule_id}:{json.dumps(meta.params, sort_keys=True)}".encode())
     return digest.hexdigest()
 

@@ -123,9 +123,12 @@ def with_rules_table(readme: str) -> str:
 def regenerate(repo: Path) -> list[Path]:
     """Rewrite README.md's rule table and docs/rules.md; returns the files that changed."""
     changed = []
+    from .catalog import rule_index_source
+
     for path, render in (
         (repo / "README.md", lambda old: with_rules_table(old)),
         (repo / "docs" / "rules.md", lambda old: rules_markdown()),
+        (repo / "k8slint" / "_rule_index.py", lambda old: rule_index_source()),
     ):
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         new = render(old)

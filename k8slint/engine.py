@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
-from .catalog import RuleMeta, catalog
+from .catalog import RuleBrief, rule_index
 from .checks import CHECKS, Check
 from .checks.cross import CROSS_CHECKS
 from .index import Facts, facts_of
@@ -147,14 +147,14 @@ class Engine:
 
     def __init__(self, severities: dict[str, str], params: dict[str, dict] | None = None,
                  loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE):
-        metas = catalog()
+        metas = rule_index()
         self.severities = severities
         self.collect_facts = any(rule in severities for rule in CROSS_CHECKS)
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self._by_kind: dict[str, list[tuple[str, Check]]] = {}
         self._wildcard: list[tuple[str, Check]] = []
-        self._specific: list[tuple[RuleMeta, Check]] = []
+        self._specific: list[tuple[RuleBrief, Check]] = []
         for rule_id, check in CHECKS.items():
             if rule_id not in severities:
                 continue
@@ -308,7 +308,7 @@ def default_severities(
 ) -> dict[str, str]:
     """The rules that run, each with its severity: the rules' defaults, then the config
     (a severity, or ``off``), then ``--enable``, then ``--disable``."""
-    metas = catalog()
+    metas = rule_index()
     chosen = {rule_id: meta.severity for rule_id, meta in metas.items() if meta.enabled}
     for rule_id, severity in (configured or {}).items():
         if severity == "off":
@@ -324,7 +324,7 @@ def default_severities(
     return chosen
 
 
-def rule_params(meta: RuleMeta, given: dict | None) -> dict:
+def rule_params(meta: RuleBrief, given: dict | None) -> dict:
     """The rule's parameters: the config's values over the defaults in its schema."""
     defaults = {
         name: spec["default"]

@@ -222,11 +222,16 @@ class Index:
         self._by_label: dict[tuple, list[Facts]] = defaultdict(list)
         self._names: set[tuple] = set()
         self._hpa_targets: dict[tuple, Facts] = {}
-        self._custom: dict[str | None, list[Facts]] = defaultdict(list)
+        self._custom_names: dict[str | None, set] = defaultdict(set)
+        self._custom_groups: dict[str | None, set] = defaultdict(set)
+        self._lookups: dict[tuple, list[Facts]] = {}  # identical selectors are looked up once
         self.work = 0
         for f in facts:
             if f.kind == CUSTOM:
-                self._custom[f.namespace].append(f)
+                self._custom_names[f.namespace].add(f.name)
+                # Every suffix of the group, so that a label prefix is one set lookup.
+                parts = f.group.split(".")
+                self._custom_groups[f.namespace].update(".".join(parts[i:]) for i in range(len(parts)))
                 continue
             self.by_kind[f.kind].append(f)
             self._names.add((f.kind, f.namespace, f.name))
@@ -241,17 +246,14 @@ class Index:
                 if known is None or (isinstance(minimum, int) and minimum > (known.scale_target[2] or 0)):
                     self._hpa_targets[(f.namespace, kind, name)] = f
 
-    def custom_maker(self, namespace: str | None, selector: dict) -> Facts | None:
+    def custom_maker(self, namespace: str | None, selector: dict) -> bool:
         """A custom resource in ``namespace`` that looks like the maker of the pods a
         selector wants: its name is one of the selector's values, or its API group ends
         with a label key's prefix (``cnpg.io/cluster`` and ``postgresql.cnpg.io``)."""
-        values = set(selector.values())
-        prefixes = {key.partition("/")[0] for key in selector if "/" in key}
-        for custom in self._custom.get(namespace, ()):
-            group = custom.group
-            if custom.name in values or any(group == p or group.endswith("." + p) for p in prefixes):
-                return custom
-        return None
+        names, groups = self._custom_names.get(namespace, ()), self._custom_groups.get(namespace, ())
+        if any(value in names for value in selector.values()):
+            return True
+        return any(key.partition("/")[0] in groups for key in selector if "/" in key)
 
     def has(self, kind: str, namespace: str | None, name: str) -> bool:
         return (kind, namespace, name) in self._names
@@ -273,6 +275,13 @@ class Index:
         """Workloads in ``namespace`` whose pods ``selector`` selects. ``plain``: a
         Service's map of labels rather than a LabelSelector. Labels a controller adds to
         each pod (a StatefulSet pod's name and index) are matched against the controller."""
+        key = (namespace, plain, repr(sorted(selector.items(), key=repr)))
+        found = self._lookups.get(key)
+        if found is None:
+            found = self._lookups[key] = self._pod_makers(namespace, selector, plain)
+        return found
+
+    def _pod_makers(self, namespace: str | None, selector: dict, plain: bool) -> list[Facts]:
         if plain and any(key in PER_POD_LABELS for key in selector):
             return self._stateful_pods(namespace, selector)
         labels = selector if plain else mapping(selector.get("matchLabels"))

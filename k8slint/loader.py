@@ -12,7 +12,6 @@ plain dicts, lists and scalars itself, so that
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, NamedTuple
 
@@ -246,6 +245,8 @@ def _yaml_message(exc: yaml.MarkedYAMLError, reported_line: int, end: int) -> st
 
 def _json_problem(text: str) -> ParseProblem | None:
     """For a .json file, JSON's own diagnosis is the one its author will understand."""
+    import json
+
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:

@@ -119,3 +119,17 @@ def test_cross_object_lookups_are_linear():
     # Ten times the objects, ten times the work: every object in one namespace sharing a
     # label must not make each lookup scan them all.
     assert large <= 11 * small, (small, large)
+
+
+def test_identical_copies_of_a_repository_stay_linear():
+    """Ten copies of the same objects (one namespace, the same labels): each distinct
+    selector is looked up once, so the work grows with the copies, not their square."""
+    from k8slint.checks.cross import CROSS_CHECKS
+
+    def work(copies: int) -> int:
+        index = Index(_facts(200) * copies)
+        for check in CROSS_CHECKS.values():
+            list(check(index))
+        return index.work
+
+    assert work(10) <= 11 * work(1)

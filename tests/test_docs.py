@@ -29,3 +29,11 @@ def test_every_rule_has_complete_metadata():
         assert meta.precision in ("very-high", "high", "medium", "low"), rule_id
         assert meta.tags and meta.references and meta.instead, rule_id
         assert meta.summary.endswith("."), rule_id
+
+
+def test_generated_rule_index_is_current():
+    from k8slint.catalog import rule_index_source
+
+    assert (REPO / "k8slint" / "_rule_index.py").read_text(encoding="utf-8") == rule_index_source(), (
+        "run: python -m k8slint.docs"
+    )

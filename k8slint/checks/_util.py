@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import posixpath
 from typing import Any, Iterator, NamedTuple
 
@@ -12,6 +11,8 @@ from ..model import Container, K8sObject, PodSpec, containers, mapping, sequence
 
 def as_yaml(value: object) -> str:
     """A value as the manifest's author wrote it: true, 3, "always"."""
+    import json
+
     try:
         return json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):

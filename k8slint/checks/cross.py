@@ -118,7 +118,7 @@ def dangling_service(index: Index) -> Iterator[CrossViolation]:
     for svc in index.by_kind.get("Service", ()):
         if not svc.selector or svc.service_type == "ExternalName" or not selector_is_literal(svc.selector):
             continue
-        if index.custom_maker(svc.namespace, svc.selector) is not None:
+        if index.custom_maker(svc.namespace, svc.selector):
             continue  # a custom resource's controller makes these pods
         if index.pod_makers(svc.namespace, svc.selector, plain=True):
             continue
