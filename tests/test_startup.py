@@ -12,10 +12,12 @@ HEAVY = ("jsonschema", "sarif_om", "attr", "referencing", "rpds", "hypothesis", 
          "multiprocessing", "concurrent.futures", "json", "hashlib", "difflib")
 
 PROBE = """
-import json, sys
+import sys
 from k8slint.cli import main
 code = main(["check", sys.argv[1]])
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+modules = sorted(sys.modules)  # before the probe's own json import
+import json
+print(json.dumps({"code": code, "modules": modules}), file=sys.stderr)
 """
 
 
