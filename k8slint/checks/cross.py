@@ -100,9 +100,9 @@ def pdb_blocks_drain(index: Index) -> Iterator[CrossViolation]:
         required = min_available if percent is None else -(-percent * total // 100)
         if 0 < total <= required:
             names = ", ".join(w.called for w in selected)
-            shown = min_available if percent is None else f"{min_available}, so {required}"
+            need = f"{min_available} pods" if percent is None else f"{min_available} of its pods ({required})"
             yield CrossViolation(pdb, "minAvailable", (
-                f"{pdb.called} requires {shown} pods available but selects only {total} "
+                f"{pdb.called} requires {need} available but selects only {total} "
                 f"({names}): no pod may ever be evicted, so a node drain waits forever; "
                 f"lower minAvailable or use maxUnavailable: 1"
             ))
