@@ -46,3 +46,29 @@ def test_fixture_marks_match_findings_of_its_rule_alone(path: Path):
     assert len(findings) == len(want), "one finding per mark"
     if path.name.startswith("pass"):
         assert findings == []
+
+
+CORE_RULES = ["missing-image-pull-policy", "invalid-image-pull-policy", "latest-tag-drift",
+              "missing-termination-grace-period", "missing-prestop-hook", "even-etcd-cluster",
+              "etcd-no-fault-tolerance", "duplicate-key"]
+
+
+def _content_column(line: str) -> int:
+    """Where a key or an item's content starts on a line: past the indent and any '- '."""
+    stripped = line.lstrip(" ")
+    column = len(line) - len(stripped) + 1
+    while stripped.startswith("- "):
+        rest = stripped[2:].lstrip(" ")
+        column += len(stripped) - len(rest)
+        stripped = rest
+    return column
+
+
+@pytest.mark.parametrize("rule", CORE_RULES)
+def test_core_findings_point_at_the_key_or_item_column(rule):
+    path = FIXTURES / rule / "fail.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    findings = [f for f in lint(path, rules=[rule] + also_enabled(path)) if f.rule == rule]
+    assert findings
+    for f in findings:
+        assert f.column == _content_column(lines[f.line - 1]), (f.line, lines[f.line - 1])

@@ -130,3 +130,24 @@ def mutated(draw):
 @given(mutated(), st.sampled_from(["m.yaml", "m.json"]))
 def test_mutated_real_files(raw, name):
     check(raw, name)
+
+
+@SETTINGS
+@given(st.lists(st.lists(OBJECTS, min_size=1, max_size=3), min_size=1, max_size=4))
+def test_generated_repositories_through_the_whole_run(files):
+    """Several files in one run: the cross-object index and rules, suppressions and the
+    reports see every shape too."""
+    import tempfile
+
+    from k8slint.config import Config
+    from k8slint.report import render
+    from k8slint.session import Options, run
+
+    everything = {rule: meta.severity for rule, meta in catalog().items()}
+    with tempfile.TemporaryDirectory() as folder:
+        for n, objects in enumerate(files):
+            Path(folder, f"f{n}.yaml").write_text(yaml.safe_dump_all(objects, allow_unicode=True))
+        outcome = run(Options((folder,), jobs=1), Config(None, everything, {}))
+        assert outcome.problems == []
+        for fmt in ("text", "json", "sarif", "github"):
+            render(fmt, outcome.summary, compact=fmt == "text")
