@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any, Iterable, NamedTuple
 
 from .findings import stable_path
+from .selectors import selector_matches
 from .loader import Position, locate
 from .model import K8sObject, mapping, pod_spec, sequence
 
@@ -179,29 +180,6 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
 
 
 # --- label selectors --------------------------------------------------------------------------
-
-
-def selector_matches(selector: dict, labels: dict) -> bool:
-    """A LabelSelector (matchLabels and matchExpressions) against a label set."""
-    for key, value in mapping(selector.get("matchLabels")).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions") or ():
-        if not isinstance(expression, dict):
-            return False
-        key, op = expression.get("key"), expression.get("operator")
-        values = expression.get("values") or []
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            return False
-    return True
 
 
 def selector_is_literal(selector: Any) -> bool:

@@ -32,3 +32,18 @@ def test_text_run_of_one_file_stays_light():
     assert [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)] == []
     assert "k8slint.report.text" in report["modules"]
     assert "k8slint.report.sarif" not in report["modules"]
+
+
+def test_every_module_imports_on_its_own():
+    """No import cycle hides behind the order the CLI happens to import things in."""
+    import pkgutil
+
+    import k8slint
+
+    names = ["k8slint"] + [f"k8slint.{m.name}" for m in pkgutil.walk_packages(k8slint.__path__, "")
+                           if m.name != "__main__"]
+    code = "; ".join(f"subprocess.run([sys.executable, '-c', 'import {n}'], check=True)" for n in names)
+    proc = subprocess.run([sys.executable, "-c", f"import subprocess, sys; {code}"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(names) > 25

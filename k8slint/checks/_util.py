@@ -77,16 +77,3 @@ def host_paths(spec: PodSpec) -> Iterator[HostPath]:
             name if isinstance(name, str) else f"#{i + 1}",
             normal,
         )
-
-
-def label_text(value: object) -> str | None:
-    """A label key or value as the API server stores it; None when templated or not a scalar."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if is_count(value) or isinstance(value, float):
-        return str(value)
-    if value is None:
-        return ""
-    if is_literal(value):
-        return value
-    return None

@@ -7,7 +7,8 @@ from typing import Iterator
 from ..findings import Violation
 from ..loader import is_literal
 from ..model import K8sObject, mapping, pod_spec, sequence
-from ._util import as_yaml, is_count, label_text
+from ..selectors import UnknownSelector, label_text, selector_mismatch
+from ._util import as_yaml, is_count
 
 # Helm and Argo CD delete hook objects themselves; a test or migration hook pod is bare on purpose.
 _HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
@@ -51,49 +52,6 @@ SELECTOR_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSe
 _DEFAULTED_SELECTOR = frozenset({"extensions/v1beta1", "apps/v1beta1"})
 
 
-class _Unknown(Exception):
-    """A templated or malformed selector: never guessed."""
-
-
-def _mismatch(selector: dict, labels: dict) -> str | None:
-    """Why ``selector`` does not select ``labels``, or None when it does."""
-    for key, want in mapping(selector.get("matchLabels")).items():
-        key_text, want_text = label_text(key), label_text(want)
-        if key_text is None or want_text is None:
-            raise _Unknown
-        have = labels.get(key_text)
-        if have != want_text:
-            got = f"has {key_text}={have}" if have is not None else f"has no {key_text} label"
-            return f"matchLabels wants {key_text}={want_text}, but the pod template {got}"
-    expressions = selector.get("matchExpressions")
-    if expressions is not None and not isinstance(expressions, list):
-        raise _Unknown
-    for expression in sequence(expressions):
-        if not isinstance(expression, dict):
-            raise _Unknown
-        key, operator = label_text(expression.get("key")), expression.get("operator")
-        raw_values = expression.get("values")
-        if key is None or raw_values is not None and not isinstance(raw_values, list):
-            raise _Unknown
-        values = [label_text(v) for v in sequence(raw_values)]
-        if None in values:
-            raise _Unknown
-        have = labels.get(key)
-        shown = ", ".join(values)
-        if operator == "In" and have not in values:
-            got = f"has {key}={have}" if have is not None else f"has no {key} label"
-            return f"matchExpressions wants {key} In ({shown}), but the pod template {got}"
-        if operator == "NotIn" and have in values:
-            return f"matchExpressions wants {key} NotIn ({shown}), but the pod template has {key}={have}"
-        if operator == "Exists" and have is None:
-            return f"matchExpressions wants a {key} label, but the pod template has none"
-        if operator == "DoesNotExist" and have is not None:
-            return f"matchExpressions wants no {key} label, but the pod template has {key}={have}"
-        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            raise _Unknown  # the API server rejects it; not this rule's finding
-    return None
-
-
 def mismatching_selector(obj: K8sObject) -> Iterator[Violation]:
     if obj.kind not in SELECTOR_KINDS or obj.group not in ("apps", "extensions"):
         return
@@ -126,8 +84,8 @@ def mismatching_selector(obj: K8sObject) -> Iterator[Violation]:
             return  # a templated label could be anything
         labels[key_text] = value_text
     try:
-        reason = _mismatch(selector, labels)
-    except _Unknown:
+        reason = selector_mismatch(selector, labels)
+    except UnknownSelector:
         return
     if reason is not None:
         yield Violation(
