@@ -40,8 +40,8 @@ def test_every_module_imports_on_its_own():
 
     import k8slint
 
-    names = ["k8slint"] + [f"k8slint.{m.name}" for m in pkgutil.walk_packages(k8slint.__path__, "")
-                           if m.name != "__main__"]
+    names = ["k8slint"] + [m.name for m in pkgutil.walk_packages(k8slint.__path__, "k8slint.")
+                           if not m.name.endswith("__main__")]
     code = "; ".join(f"subprocess.run([sys.executable, '-c', 'import {n}'], check=True)" for n in names)
     proc = subprocess.run([sys.executable, "-c", f"import subprocess, sys; {code}"],
                           capture_output=True, text=True)
