@@ -34,6 +34,7 @@ class Source(NamedTuple):
     display: str  # the path as reports show it
     path: Path | None  # None for standard input
     context: bool = False  # read only for what cross-object rules need to see
+    real: str | None = None  # the resolved path, found once while discovering
 
 
 class Exclusions(NamedTuple):
@@ -77,16 +78,19 @@ def discover(args: Iterable[str], exclusions: Exclusions | None = None,
             continue
         if stat.S_ISDIR(mode):
             yield from _walk(path, seen_dirs, seen_files, exclusions, problems)
-        elif _first_time(path, seen_files):
-            yield Source(_display(path), path)
+        else:
+            real = _first_time(path, seen_files)
+            if real is not None:
+                yield Source(_display(path), path, real=real)
 
 
-def _first_time(path: Path, seen: set[str]) -> bool:
+def _first_time(path: Path, seen: set[str]) -> str | None:
+    """The resolved path, the first time a file is met; None after that."""
     real = os.path.realpath(path)
     if real in seen:
-        return False
+        return None
     seen.add(real)
-    return True
+    return real
 
 
 def _walk(top: Path, seen_dirs: set[str], seen_files: set[str],
@@ -117,8 +121,9 @@ def _walk(top: Path, seen_dirs: set[str], seen_files: set[str],
                     continue  # a FIFO or device would block or never end
             except OSError:
                 continue  # a dangling link: nothing to read
-            if _first_time(path, seen_files):
-                yield Source(_display(path), path)
+            real = _first_time(path, seen_files)
+            if real is not None:
+                yield Source(_display(path), path, real=real)
 
 
 def _display(path: Path) -> str:

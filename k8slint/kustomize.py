@@ -17,13 +17,13 @@ import yaml
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def patch_files(paths: Iterable[Path], top: Path) -> set[str]:
-    """Real paths of the files among ``paths`` that a kustomization names as patches."""
+def patch_files(real_paths: Iterable[str], top: Path) -> set[str]:
+    """The files among ``real_paths`` (resolved already) that a kustomization names as patches."""
     found: set[str] = set()
     seen: set[Path] = set()
     top = top.resolve()
-    for path in paths:
-        folder = path.resolve().parent
+    for real in real_paths:
+        folder = Path(real).parent
         stop = top if folder.is_relative_to(top) else folder
         while folder not in seen:
             seen.add(folder)

@@ -69,16 +69,16 @@ def run(options: Options, config: Config) -> Outcome:
     problems: list[str] = []
     sources = [
         s for s in discover(options.paths or (".",), exclusions, problems)
-        if s.path is None or os.path.realpath(s.path) not in own  # our config and baseline
+        if s.real not in own  # our config and baseline
     ]
     summary = RunSummary()
-    files = [s.path for s in sources if s.path is not None]
+    files = [s.real for s in sources if s.real is not None]
     if files:
         from .kustomize import patch_files
 
         patches = patch_files(files, Path.cwd())
         if patches:
-            kept = [s for s in sources if s.path is None or os.path.realpath(s.path) not in patches]
+            kept = [s for s in sources if s.real not in patches]
             summary.patches_skipped = len(sources) - len(kept)
             sources = kept
 
@@ -144,11 +144,11 @@ def scanned_root(sources) -> str:
 def _context_sources(folders, sources, exclusions) -> list:
     """Files below the context folders that are not reported on: their objects are
     seen by cross-object rules (a Service's pods, a workload's budget), nothing more."""
-    reported = {os.path.realpath(s.path) for s in sources if s.path is not None}
+    reported = {s.real for s in sources if s.real is not None}
     return [
         s._replace(context=True)
         for s in discover(folders, exclusions)
-        if s.path is not None and os.path.realpath(s.path) not in reported
+        if s.real is not None and s.real not in reported
     ]
 
 
