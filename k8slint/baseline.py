@@ -13,10 +13,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from .findings import Finding
+from .findings import Finding, identity
 
 FORMAT = "k8slint-baseline"
-VERSION = 1
+VERSION = 2  # 2: objects keyed by kind, namespace and name (or generateName and order)
+READABLE = (1, 2)
 
 
 class BaselineError(Exception):
@@ -24,15 +25,15 @@ class BaselineError(Exception):
 
 
 def _key(finding: Finding, base: Path) -> tuple:
-    if finding.file == "<stdin>":
-        file = finding.file
-    else:
-        file = Path(os.path.relpath(os.path.abspath(finding.file), base)).as_posix()
-    return (finding.rule, file, finding.api_version or "", finding.kind or "",
-            finding.namespace or "", finding.name or "", finding.stable_path or finding.dotted_path)
+    """The finding's identity (see ``findings.identity``), its file relative to the
+    baseline's folder: exact bytes kept, so two names that display alike stay apart."""
+    exact, kind, namespace, name, path = identity(finding)
+    if exact != "<stdin>":
+        exact = Path(os.path.relpath(os.path.abspath(exact), base)).as_posix()
+    return (finding.rule, exact, kind, namespace, name, path)
 
 
-_FIELDS = ("rule", "file", "apiVersion", "kind", "namespace", "name", "path")
+_FIELDS = ("rule", "file", "kind", "namespace", "name", "path")
 
 
 def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
@@ -42,9 +43,9 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
 
     entries = [dict(zip(_FIELDS, key), count=n) for key, n in sorted(counts.items())]
     text = json.dumps({"format": FORMAT, "version": VERSION, "findings": entries}, indent=2) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from .output import write_text
+
+    write_text(str(path), text)  # never through a planted link or temporary name
     return sum(counts.values())
 
 
@@ -57,14 +58,18 @@ class Baseline:
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise BaselineError(f"cannot read the baseline {path}: {exc.strerror or exc}") from None
-        except ValueError as exc:
-            raise BaselineError(f"{path} is not a k8slint baseline: {exc}") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested past reason
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise BaselineError(f"{path} is not a k8slint baseline: {reason}") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") not in READABLE:
             raise BaselineError(f"{path} is not a k8slint baseline (format {FORMAT}, version {VERSION})")
         self.remaining: Counter = Counter()
         try:
             for entry in data["findings"]:
-                self.remaining[tuple(entry[f] for f in _FIELDS)] += int(entry.get("count", 1))
+                count = entry.get("count", 1)
+                if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                    raise ValueError(f"count must be a whole number of at least 1, got {count!r}"[:200])
+                self.remaining[tuple(entry[f] for f in _FIELDS)] += count
         except (KeyError, TypeError, ValueError) as exc:
             raise BaselineError(f"{path}: a baseline entry is malformed ({exc})") from None
 

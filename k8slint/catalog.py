@@ -6,6 +6,7 @@ table are all generated from these files.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -34,6 +35,9 @@ class RuleMeta(NamedTuple):
     instead: str
     references: tuple[str, ...]
     params: dict | None  # JSON Schema of the rule's parameters, defaults included
+    # GitHub code scanning's ``security-severity`` ("0.1" to "10.0"): on every rule tagged
+    # ``security`` and on no other, so that code scanning ranks it as a security alert.
+    security_severity: str | None = None
 
     def applies_to(self, kind: str) -> bool:
         return "*" in self.kinds or kind in self.kinds
@@ -70,13 +74,14 @@ def _read(path: Path) -> RuleMeta:
         raise CatalogError(f"{path}: rule metadata lacks {', '.join(missing)}")
     if data["id"] != path.stem:
         raise CatalogError(f"{path}: id {data['id']!r} differs from the file name")
+    tags = tuple(data.get("tags") or ())
     return RuleMeta(
         id=data["id"],
         summary=data["summary"].strip(),
         severity=data["severity"],
         enabled=bool(data.get("enabled", True)),
         kinds=tuple(data["kinds"] or ()),
-        tags=tuple(data.get("tags") or ()),
+        tags=tags,
         precision=data.get("precision", "high"),
         why=data["why"].strip(),
         example=data["example"].strip("\n"),
@@ -84,7 +89,29 @@ def _read(path: Path) -> RuleMeta:
         instead=(data.get("instead") or "").strip("\n"),
         references=tuple(data.get("references") or ()),
         params=data.get("params"),
+        security_severity=_security_severity(path, data.get("securitySeverity"), tags),
     )
+
+
+_SCORE = re.compile(r"(?:10|[0-9])\.[0-9]")
+
+
+def _security_severity(path: Path, value: object, tags: tuple[str, ...]) -> str | None:
+    """``securitySeverity``: a quoted score with one decimal, "0.1" to "10.0", present
+    exactly on the rules tagged ``security`` (code scanning reads the tag and the score
+    together: a score on any other rule would make it a security alert)."""
+    if "security" not in tags:
+        if value is not None:
+            raise CatalogError(f"{path}: securitySeverity is only for rules tagged security")
+        return None
+    if value is None:
+        raise CatalogError(f"{path}: a rule tagged security needs a securitySeverity (\"0.1\" to \"10.0\")")
+    if not isinstance(value, str) or not _SCORE.fullmatch(value) or not 0.1 <= float(value) <= 10.0:
+        raise CatalogError(
+            f"{path}: securitySeverity must be a quoted score with one decimal, \"0.1\" to \"10.0\"; "
+            f"got {value!r}"
+        )
+    return value
 
 
 class RuleBrief(NamedTuple):

@@ -43,13 +43,41 @@ def _default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+REPORT_FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+
+
+class ReportTarget(click.ParamType):
+    """``FORMAT:PATH``: one more report of this run, written to its own file."""
+
+    name = "FORMAT:PATH"
+
+    def convert(self, value, param, ctx):
+        fmt, sep, path = value.partition(":")
+        if not sep or fmt not in REPORT_FORMATS or not path:
+            self.fail(f"expected FORMAT:PATH with FORMAT one of {', '.join(REPORT_FORMATS)}, "
+                      f"got {value!r}", param, ctx)
+        return fmt, path
+
+
+def _say(message: str) -> None:
+    """One line on standard error; user text in it (file names, config keys) cannot forge
+    workflow commands or drive the terminal."""
+    from .report.text import printable
+
+    click.echo(printable(message), err=True)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]),
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS),
               default=_default_format, show_default="text; github when GITHUB_ACTIONS is set",
-              help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write the report to FILE (atomically) instead of standard output.")
+              help="Report format on standard output (or in --output).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write the --format report to FILE (atomically) instead of standard output.")
+@click.option("--report", "reports", multiple=True, type=ReportTarget(),
+              help="Also write a report in FORMAT to PATH, e.g. sarif:k8slint.sarif (repeatable).")
+@click.option("--category", metavar="NAME",
+              help="SARIF: the run's category for code scanning (automationDetails.id k8slint/NAME/).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Config file (default: the nearest .k8slint.yaml from here up to the repository root).")
 @click.option("--context", multiple=True, type=click.Path(exists=True, file_okay=False),
@@ -61,6 +89,8 @@ def _default_format() -> str:
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Exit 1 when a finding has this severity or a higher one  [default: the "
                    "config's failOn, else info]")
+@click.option("--fail-if-no-objects", is_flag=True,
+              help="Exit 1 when the run found no Kubernetes object at all (a wrong path, say).")
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings too, with their reasons.")
 @click.option("--baseline", type=click.Path(dir_okay=False),
               help="Report only findings that are not recorded in this baseline.")
@@ -69,17 +99,24 @@ def _default_format() -> str:
 @click.option("--kubernetes-version", metavar="1.N",
               help="The Kubernetes release the API-version rules check against "
                    "[default: the config's kubernetesVersion, else the newest one k8slint knows].")
+@click.option("--no-gitignore", is_flag=True,
+              help="In folders, lint files git ignores too (by default they are skipped).")
+@click.option("--pre-commit", "hook", is_flag=True,
+              help="PATHS are files the pre-commit hook passes: each is a file (even one named "
+                   "-), and files that are not manifests are skipped as in a folder walk.")
 @click.option("--max-file-size", default="10M", show_default=True, metavar="SIZE",
               help="Report files larger than SIZE (bytes, or with K, M, G) without reading them.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for large runs; 0 (the default) uses every CPU.")
 @click.option("--compact", is_flag=True,
-              help="Text format: fold repeated findings into one line per run "
-                   "(json, sarif and github are never folded).")
-def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str | None,
-          context: tuple[str, ...], enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
-          show_suppressed: bool, baseline: str | None, write_baseline: str | None,
-          kubernetes_version: str | None, max_file_size: str, jobs: int, compact: bool) -> int:
+              help="Text format: fold repeated findings, one legend per rule "
+                   "(json, sarif, github, junit and gitlab are never folded).")
+def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[tuple[str, str], ...],
+          category: str | None, config_path: str | None, context: tuple[str, ...],
+          enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
+          fail_if_no_objects: bool, show_suppressed: bool, baseline: str | None,
+          write_baseline: str | None, kubernetes_version: str | None, no_gitignore: bool,
+          hook: bool, max_file_size: str, jobs: int, compact: bool) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
@@ -90,6 +127,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
     from .config import ConfigError
     from .engine import UsageError, parse_size
     from .findings import SEVERITY_RANK
+    from .output import write_text
     from .report import render
     from .runner import WorkerDied
     from .session import Options, effective_config, run
@@ -105,16 +143,24 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
         if not re.fullmatch(r"v?1\.[0-9]+(\.[0-9]+)?", kubernetes_version):
             raise click.BadParameter(f"expected a release such as 1.29, got {kubernetes_version!r}",
                                      param_hint="--kubernetes-version")
+    if category is not None:
+        from .report.sarif import automation_id
+
+        try:
+            automation_id(category)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--category") from None
     options = Options(paths, enable, disable, config_path, jobs, show_suppressed, baseline,
                       max_file_size=size_limit, context=context,
                       kubernetes_version=kubernetes_version, write_baseline=write_baseline,
-                      progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None)
+                      progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None,
+                      gitignore=not no_gitignore, walk_rules_for_named=hook)
     try:
         config = effective_config(options)
         outcome = run(options, config)
     except ConfigError as exc:
         for problem in exc.problems:
-            click.echo(f"k8slint: config error: {problem}", err=True)
+            _say(f"k8slint: config error: {problem}")
         return 2
     except (UsageError, BaselineError) as exc:
         raise click.UsageError(str(exc)) from None
@@ -129,41 +175,50 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, config_path: str
             recorded = write(Path(write_baseline), outcome.all_findings)
         except OSError as exc:
             raise click.ClickException(f"cannot write {write_baseline}: {exc.strerror or exc}") from None
-        click.echo(f"k8slint: recorded {recorded} findings in {write_baseline}", err=True)
-    color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    report = render(fmt, summary, color=color, compact=compact)
-    if output is None:
-        click.echo(report, nl=False)
-    else:
-        _write_atomically(output, report)
+        _say(f"k8slint: recorded {recorded} findings in {write_baseline}")
+    notices: list[str] = []
+    if output is None and sys.stdout is None:
+        raise click.ClickException("standard output is closed, so the report cannot be written "
+                                   "(write it to a file with --output)")
+    color = (output is None and fmt == "text" and sys.stdout.isatty()
+             and "NO_COLOR" not in os.environ)
+    text = render(fmt, summary, color=color, compact=compact, category=category, notices=notices)
+    targets = [(fmt, output)] + [(f, p) for f, p in reports]
+    for report_fmt, path in targets:
+        if path is None:
+            click.echo(text, nl=False)
+            continue
+        body = text if report_fmt == fmt and path == output else render(
+            report_fmt, summary, compact=compact, category=category, notices=notices)
+        try:
+            write_text(path, body)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        _append_step_summary(os.environ["GITHUB_STEP_SUMMARY"], summary)
+    for notice in dict.fromkeys(notices):
+        _say(f"k8slint: {notice}")
     for problem in outcome.problems:
-        click.echo(f"k8slint: error: {problem}", err=True)
+        _say(f"k8slint: error: {problem}")
     if outcome.problems:
         return 2
+    if fail_if_no_objects and summary.objects == 0:
+        _say("k8slint: no Kubernetes object was found, and --fail-if-no-objects was given")
+        return 1
     threshold = SEVERITY_RANK.get(fail_on or config.fail_on or "info", 99)
     failing = any(SEVERITY_RANK[f.severity] >= threshold for f in summary.active)
     return 1 if failing else 0
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """A failed run must never leave a truncated report for CI to upload."""
-    import tempfile
+def _append_step_summary(path: str, summary) -> None:
+    """GitHub's job summary: the file the runner names, appended to as its docs say."""
+    from .report.github import step_summary
 
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".k8slint-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as stream:
-                stream.write(text)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would, not mkstemp's 0600
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with open(path, "a", encoding="utf-8", errors="backslashreplace") as stream:
+            stream.write(step_summary(summary))
     except OSError as exc:
-        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+        _say(f"k8slint: cannot write the job summary: {exc.strerror or exc}")
 
 
 @cli.command()
@@ -203,16 +258,55 @@ def explain(rule: str) -> int:
     return 0
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so workers stop and temporary files go."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _dash_after_double_dash(args: list[str]) -> list[str]:
+    """After ``--`` every argument is a path: a file named ``-`` is that file, not stdin."""
+    if "--" not in args:
+        return args
+    cut = args.index("--") + 1
+    return args[:cut] + [os.path.join(".", a) if a == "-" else a for a in args[cut:]]
+
+
+def _show(exc: click.ClickException) -> None:
+    """click's own error display, with user text escaped (a path or a rule id may carry
+    a newline that would forge a workflow command, or a terminal escape)."""
+    from .report.text import printable
+
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        click.echo(exc.ctx.get_usage(), err=True)
+        hint = (f"Try '{exc.ctx.command_path} {exc.ctx.help_option_names[0]}' for help.\n"
+                if exc.ctx.help_option_names else "")
+        click.echo(hint, err=True, nl=False)
+    click.echo(f"Error: {printable(exc.format_message())}", err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of raising it."""
+    import signal
+
+    args = _dash_after_double_dash(list(argv) if argv is not None else sys.argv[1:])
+    previous = {}
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            try:
+                previous[signum] = signal.signal(signum, _on_signal)
+            except ValueError:  # not the main thread (an embedding program): leave signals be
+                pass
     try:
-        code = cli.main(args=list(argv) if argv is not None else None, prog_name="k8slint",
-                        standalone_mode=False)
-    except click.UsageError as exc:
-        exc.show()
-        return 2
+        code = cli.main(args=args, prog_name="k8slint", standalone_mode=False)
     except click.ClickException as exc:
-        exc.show()
+        _show(exc)
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -227,10 +321,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
+    except Terminated as exc:
+        click.echo(f"Terminated by signal {exc.signum}.", err=True)
+        return 128 + exc.signum
+    except OSError as exc:  # standard output closed or full: an I/O error, not a bug
+        _last_words(f"k8slint: cannot write: {exc.strerror or exc}")
+        return 2
     except Exception as exc:  # a bug of ours: one line, not a traceback (K8SLINT_DEBUG=1 shows it)
         if os.environ.get("K8SLINT_DEBUG"):
             raise
-        click.echo(f"k8slint: internal error: {type(exc).__name__}: {exc} (please report this; "
-                   f"K8SLINT_DEBUG=1 shows where)", err=True)
+        from .report.text import printable
+
+        click.echo(printable(f"k8slint: internal error: {type(exc).__name__}: {exc} (please report "
+                             f"this; K8SLINT_DEBUG=1 shows where)"), err=True)
+        return 2
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    try:
+        sys.stdout.flush()  # here, not at exit, where a failure would print a traceback
+    except OSError as exc:
+        _last_words(f"k8slint: cannot write: {exc.strerror or exc}")
         return 2
     return code if isinstance(code, int) else 0
+
+
+def _last_words(message: str) -> None:
+    """Say what went wrong on stderr if it still works; then make sure nothing else is
+    written to the broken standard output when Python exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    try:
+        click.echo(message, err=True)
+    except (OSError, ValueError):
+        pass

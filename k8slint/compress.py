@@ -7,11 +7,15 @@ every ``k`` the shortest rendering wins, ties going to the smallest ``k``.
 
 Units always start at the beginning of the sequence, so this is not a
 general shortest-encoding search: ``"xababcdcdababcdcd"`` cannot be cut as
-``x / ababcdcd / ababcdcd`` and stays uncompressed.
+``x / ababcdcd / ababcdcd`` and stays uncompressed.  :func:`fold_runs` is that
+search: each run picks its own unit size and may start at any token, so a
+one-off token before a repeated stretch does not shift every unit after it.
 
 Characters are just tokens of length 1, so strings and token sequences share
-one folding core (``_runs`` / ``_best``).  The text reporter uses the token
-form to fold consecutive findings whose (rule, path-shape) units repeat.
+one folding core (``_runs`` / ``_best``).  The compact reporter uses the token
+form to fold consecutive findings whose (rule, path-shape) units repeat, and
+runs of objects of one kind; :func:`fold_paths` names each folder of a list of
+paths once, then its files.
 
 Cost: one candidate ``k`` is one left-to-right pass comparing slices, with
 lengths summed as integers from a prefix-sum table; nothing is rendered until
@@ -26,7 +30,10 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Folded", "Run", "compress", "compressed_length", "expand", "fold", "render"]
+__all__ = [
+    "Folded", "Run", "compress", "compressed_length", "expand", "fold", "fold_paths", "fold_runs",
+    "render",
+]
 
 T = TypeVar("T", bound=Hashable)
 
@@ -146,6 +153,76 @@ def fold(
     return Folded(runs=runs, unit_size=k, length=length)
 
 
+def fold_runs(
+    tokens: Sequence[T],
+    token_length: Callable[[T], int] = _str_len,
+    max_unit: int | None = None,
+) -> tuple[Run[T], ...]:
+    """The shortest folding of ``tokens`` into runs that may start anywhere.
+
+    Where :func:`fold` cuts the whole sequence into units of one size from its first
+    token, here each run has its own unit (of at most ``max_unit`` tokens) and starts
+    wherever it is worth it; tokens in no run stay as they are, gathered into runs of
+    count 1.  Widths are counted as in :func:`fold` (a count's digits, then the unit's
+    token widths), so ``render`` of the result is never longer than ``render(fold(...))``
+    and ``expand`` gives ``tokens`` back.  On equal lengths a run wins over leaving
+    tokens as they are (``"aa"`` is ``2a``, as :func:`compress` writes it).
+
+    A dynamic programme over positions, from the end: for each start and unit size, the
+    longest stretch of copies is known from one pass per size.  Two kinds of candidates
+    are skipped because another is never longer: a unit that is itself a smaller unit
+    repeated (the smaller unit's run covers the same tokens for at most one more digit
+    and a shorter unit), and a run shorter than its stretch by more copies than the
+    next run could share with it (``max_unit // k + 1`` for units of ``k``).  So the
+    cost stays about ``n * max_unit`` comparisons, whatever repeats.
+    """
+    items = tuple(tokens)
+    n = len(items)
+    widths = list(map(token_length, items))
+    prefix = list(accumulate(widths, initial=0))
+    top = n // 2 if max_unit is None else min(n // 2, max_unit)
+    # same[k][j]: how many tokens from j on equal the token k places further.
+    same: list[list[int]] = [[]]
+    for k in range(1, top + 1):
+        run = [0] * (n + 1)
+        for j in range(n - k - 1, -1, -1):
+            if items[j] == items[j + k]:
+                run[j] = run[j + 1] + 1
+        same.append(run)
+    divisors = [[d for d in range(1, k) if k % d == 0] for k in range(top + 1)]
+    best = [0] * (n + 1)
+    choice = [(0, 0)] * (n + 1)  # (unit size, count) of the first run; (0, 0): a bare token
+    for i in range(n - 1, -1, -1):
+        cost, pick = best[i + 1] + widths[i], (0, 0)
+        for k in range(1, top + 1):
+            copies = 1 + same[k][i] // k
+            if copies < 2 or any(same[d][i] >= k - d for d in divisors[k]):
+                continue
+            unit = prefix[i + k] - prefix[i]
+            for count in range(copies, max(1, copies - top // k - 1), -1):
+                length = _count_len(count) + unit + best[i + count * k]
+                if length < cost or (length == cost and pick == (0, 0)):
+                    cost, pick = length, (k, count)
+        best[i], choice[i] = cost, pick
+    runs: list[Run[T]] = []
+    loose: list[T] = []
+    i = 0
+    while i < n:
+        k, count = choice[i]
+        if not k:
+            loose.append(items[i])
+            i += 1
+            continue
+        if loose:
+            runs.append(Run(1, tuple(loose)))
+            loose = []
+        runs.append(Run(count, items[i:i + k]))
+        i += count * k
+    if loose:
+        runs.append(Run(1, tuple(loose)))
+    return tuple(runs)
+
+
 def _runs_of(folded: Folded[T] | Iterable[Run[T]]) -> Iterable[Run[T]]:
     return folded.runs if isinstance(folded, Folded) else folded
 
@@ -170,3 +247,20 @@ def render(
         (str(run.count) if run.count > 1 else "") + "".join(map(token_str, run.unit))
         for run in _runs_of(folded)
     )
+
+
+def fold_paths(paths: Iterable[str], sep: str = "/") -> list[tuple[str, list[str]]]:
+    """Each folder once, then the names of its files: ``[("deploy/", ["a.yaml", "b.yaml"])]``.
+
+    A path's folder is everything up to and including its last ``sep`` (``""`` for a bare
+    name), so ``folder + name`` is the path again.  Folders come in the order they first
+    appear and names keep their order, so a sorted list stays sorted inside each folder;
+    a path given twice is named once.  Folders are grouped, not only run-folded: a folder
+    whose files are interleaved with a subfolder's (``a/x``, ``a/b/y``, ``a/z``) is still
+    named once.
+    """
+    folders: dict[str, list[str]] = {}
+    for path in dict.fromkeys(paths):
+        cut = path.rfind(sep) + 1
+        folders.setdefault(path[:cut], []).append(path[cut:])
+    return list(folders.items())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 from .catalog import catalog, rule_index
 from .loader import DecodeProblem, decode, load_text, locate
@@ -45,17 +45,41 @@ class Config(NamedTuple):
 EMPTY = Config(None, {}, {})
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest config from ``start`` up to the repository's root (or the file system's)."""
-    folder = start.resolve()
+def find_config(start: Path, scanned: Iterable[str] = ()) -> Path | None:
+    """The nearest config from ``start`` up to the repository's root.
+
+    Outside a repository the search climbs no higher than the scanned folder that holds
+    ``start``, else it looks in ``start`` alone: a ``.k8slint.yaml`` in some parent folder
+    (a shared temporary folder, say) must not turn rules off.
+    """
+    start = start.resolve()
+    top = _repository_root(start)
+    if top is None:
+        top = start
+        for path in scanned:
+            if path == "-":
+                continue
+            folder = Path(path).resolve()
+            if not folder.is_dir():
+                folder = folder.parent
+            if start.is_relative_to(folder) and len(folder.parts) < len(top.parts):
+                top = folder
+    folder = start
     while True:
         for name in CONFIG_NAMES:
             candidate = folder / name
             if candidate.is_file():
                 return candidate
-        if (folder / ".git").exists() or folder.parent == folder:
+        if folder == top or folder.parent == folder:
             return None
         folder = folder.parent
+
+
+def _repository_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
 
 
 def load_config(path: Path) -> Config:
@@ -79,12 +103,19 @@ def load_config(path: Path) -> Config:
     if not documents:
         return Config(path, {}, {})
     document = documents[0]
+    if document.duplicates:
+        problems = []
+        for dup in document.duplicates:
+            mark, first = dup.node.start_mark, dup.first.start_mark
+            problems.append(f"{shown}:{mark.line + 1}:{mark.column + 1}: key '{dup.key}' repeats "
+                            f"(first at {first.line + 1}:{first.column + 1}); say it once")
+        raise ConfigError(problems)
     data = _normalise(document.data)
-    if not _known_valid(raw):
+    if not _known_valid(raw, path):
         problems = [f"{shown}:{line}:{column}: {message}" for line, column, message in _validate(data, document.root)]
         if problems:
             raise ConfigError(problems)
-        _remember_valid(raw)
+        _remember_valid(raw, path)
     return _build(path, data)
 
 
@@ -229,22 +260,41 @@ def _fingerprint(raw: bytes) -> str:
     return digest.hexdigest()
 
 
-def _cache_dir() -> Path:
+def _cache_dir(config: Path) -> Path | None:
+    """The user's cache folder, or None when it could be planted by what is linted: a
+    relative path (``HOME`` unset), or one inside the working folder or the config's."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "k8slint" / "valid-configs"
+    if not os.path.isabs(base):
+        return None
+    folder = Path(os.path.realpath(base)) / "k8slint" / "valid-configs"
+    for tree in (Path.cwd().resolve(), config.resolve().parent):
+        if folder.is_relative_to(tree):
+            return None
+    return folder
 
 
-def _known_valid(raw: bytes) -> bool:
+def _known_valid(raw: bytes, config: Path) -> bool:
+    """Known when an entry named by the fingerprint (the config's bytes, k8slint's
+    version, its schema and rule params) holds that fingerprint; in doubt, validate."""
+    folder = _cache_dir(config)
+    if folder is None:
+        return False
+    fingerprint = _fingerprint(raw)
     try:
-        return (_cache_dir() / _fingerprint(raw)).is_file()
-    except OSError:
+        return (folder / fingerprint).read_text(encoding="ascii") == fingerprint
+    except (OSError, ValueError):
         return False
 
 
-def _remember_valid(raw: bytes) -> None:
+def _remember_valid(raw: bytes, config: Path) -> None:
+    folder = _cache_dir(config)
+    if folder is None:
+        return
+    fingerprint = _fingerprint(raw)
     try:
-        folder = _cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / _fingerprint(raw)).touch()
+        from .output import write_text
+
+        write_text(str(folder / fingerprint), fingerprint)
     except OSError:
         pass  # no cache: the next run validates again

@@ -26,6 +26,7 @@ def rules_json(enabled: dict[str, str]) -> str:
                 "id": m.id, "severity": m.severity, "enabled": m.id in enabled,
                 "effectiveSeverity": enabled.get(m.id), "summary": m.summary,
                 "kinds": list(m.kinds), "tags": list(m.tags),
+                "securitySeverity": m.security_severity,
             }
             for m in catalog().values()
         ],
@@ -50,6 +51,11 @@ def explain(meta: RuleMeta) -> str:
         "",
         meta.summary,
         "",
+    ]
+    if meta.security_severity:
+        band = security_band(meta.security_severity)
+        parts += [f"Security severity: {meta.security_severity} ({band} in GitHub code scanning)", ""]
+    parts += [
         "Why it matters:",
         _indent(meta.why),
         "",
@@ -64,6 +70,20 @@ def explain(meta: RuleMeta) -> str:
     if meta.references:
         parts += ["", "References:"] + [f"  {ref}" for ref in meta.references]
     return "\n".join(parts) + "\n"
+
+
+def security_band(score: str) -> str:
+    """How GitHub code scanning ranks a ``security-severity`` score. Its documentation says
+    "over 9.0" for critical and "7.0 to 8.9" for high; 9.0 itself is read as critical here,
+    as CVSS reads it (no rule of the catalogue scores 9.0)."""
+    value = float(score)
+    if value >= 9.0:
+        return "critical"
+    if value >= 7.0:
+        return "high"
+    if value >= 4.0:
+        return "medium"
+    return "low"
 
 
 def _indent(text: str) -> str:
@@ -90,6 +110,11 @@ def rules_markdown() -> str:
             f"- Severity: **{m.severity}**; on by default: {'yes' if m.enabled else 'no'}",
             f"- Applies to: {kinds}",
             f"- Tags: {', '.join(m.tags)}",
+        ]
+        if m.security_severity:
+            out.append(f"- Security severity: **{m.security_severity}** "
+                       f"({security_band(m.security_severity)} in GitHub code scanning)")
+        out += [
             "",
             "### Why is this bad?",
             "",
@@ -112,7 +137,7 @@ def rules_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
-_README_TABLE = re.compile(r"(<!-- rules:start -->\n).*?(<!-- rules:end -->)", re.S)
+_README_TABLE = re.compile(r"(<!-- rules:start -->\n).*?(<!-- rules:end -->)", re.DOTALL)
 
 
 def with_rules_table(readme: str) -> str:

@@ -3,139 +3,33 @@
 from __future__ import annotations
 
 import functools
-import os
+import re
 import stat
 import sys
-from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterable
 
 from .catalog import RuleBrief, rule_index
 from .checks import CHECKS, Check
 from .checks.cross import CROSS_CHECKS
 from .index import Facts, facts_of
-from .findings import Finding, Violation, stable_path
-from .globs import Matcher
+from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
+from .findings import Finding, ObjectRef, Violation, stable_path
 from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, node_span, paths_to
-from .model import K8sObject, objects
-from .suppress import Suppression, annotation_suppressions, comment_suppressions
+from .model import K8sObject, is_k8s_object, objects
+from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, not read
-SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn"})
-STDIN = "-"
-STDIN_NAME = "<stdin>"
-
-
-class UsageError(Exception):
-    """Bad command-line input: reported in one line, exit code 2."""
-
-
-class Source(NamedTuple):
-    display: str  # the path as reports show it
-    path: Path | None  # None for standard input
-    context: bool = False  # read only for what cross-object rules need to see
-    real: str | None = None  # the resolved path, found once while discovering
-
-
-class Exclusions(NamedTuple):
-    """The config's exclude globs, relative to the config's folder."""
-
-    matcher: Matcher
-    base: Path
-
-    def excluded(self, path: Path, is_dir: bool) -> bool:
-        for candidate in (os.path.abspath(path), os.path.realpath(path)):
-            try:
-                relative = Path(candidate).relative_to(self.base)
-            except ValueError:
-                continue  # outside the config's folder (this way round): its globs do not reach
-            return bool(relative.parts) and self.matcher("/".join(relative.parts), is_dir)
-        return False
-
-
-def discover(args: Iterable[str], exclusions: Exclusions | None = None,
-             problems: list[str] | None = None) -> Iterator[Source]:
-    """Files named, and manifests found below folders named, in a stable order.
-
-    A named file is linted whatever its name; in folders only ``*.yaml``, ``*.yml`` and
-    ``*.json`` (any case) are. Links are followed, but no folder is entered twice.
-    Excluded files are left out, whether named or found.
-    """
-    seen_files: set[str] = set()
-    seen_dirs: set[str] = set()
-    for arg in args:
-        if arg == STDIN:
-            yield Source(STDIN_NAME, None)
-            continue
-        path = Path(arg)
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError:
-            raise UsageError(f"no such file or folder: {arg}") from None
-        except OSError as exc:
-            raise UsageError(f"cannot read {arg}: {exc.strerror}") from None
-        if exclusions is not None and exclusions.excluded(path, stat.S_ISDIR(mode)):
-            continue
-        if stat.S_ISDIR(mode):
-            yield from _walk(path, seen_dirs, seen_files, exclusions, problems)
-        else:
-            real = _first_time(path, seen_files)
-            if real is not None:
-                yield Source(_display(path), path, real=real)
-
-
-def _first_time(path: Path, seen: set[str]) -> str | None:
-    """The resolved path, the first time a file is met; None after that."""
-    real = os.path.realpath(path)
-    if real in seen:
-        return None
-    seen.add(real)
-    return real
-
-
-def _walk(top: Path, seen_dirs: set[str], seen_files: set[str],
-          exclusions: Exclusions | None, problems: list[str] | None) -> Iterator[Source]:
-    def unreadable(error: OSError) -> None:  # never skipped silently
-        if problems is not None:
-            problems.append(f"cannot read folder {_display(Path(error.filename))}: {error.strerror}")
-
-    for folder, dirnames, filenames in os.walk(top, followlinks=True, onerror=unreadable):
-        real = os.path.realpath(folder)
-        if real in seen_dirs:
-            dirnames[:] = []
-            continue
-        seen_dirs.add(real)
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in SKIPPED_FOLDERS
-            and not (exclusions is not None and exclusions.excluded(Path(folder, d), True))
-        )
-        for name in sorted(filenames):
-            if not name.lower().endswith(MANIFEST_SUFFIXES):
-                continue
-            path = Path(folder, name)
-            if exclusions is not None and exclusions.excluded(path, False):
-                continue
-            try:
-                if not stat.S_ISREG(path.stat().st_mode):
-                    continue  # a FIFO or device would block or never end
-            except OSError:
-                continue  # a dangling link: nothing to read
-            real = _first_time(path, seen_files)
-            if real is not None:
-                yield Source(_display(path), path, real=real)
-
-
-def _display(path: Path) -> str:
-    """The path as reports show it; bytes that are not UTF-8 in a name show as U+FFFD."""
-    shown = os.path.normpath(path).replace(os.sep, "/")
-    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+# Top-level keys: in YAML at the line's start, in JSON quoted and indented a little at
+# most (or right after the opening brace), so that a nested "kind" does not count.
+_TOP_API_VERSION = re.compile(r'^(?:apiVersion|"apiVersion"|\'apiVersion\')[ \t]*:|^(?:[ \t]{0,4}|\{[ \t]*)"apiVersion"[ \t]*:', re.M)
+_TOP_KIND = re.compile(r'^(?:kind|"kind"|\'kind\')[ \t]*:|^(?:[ \t]{0,4}|\{[ \t]*)"kind"[ \t]*:', re.M)
 
 
 class FileResult:
     """What linting one file gave: findings, counts, and errors that are not findings."""
 
-    __slots__ = ("findings", "documents", "objects", "errors", "suppressions", "facts", "context")
+    __slots__ = ("findings", "documents", "objects", "errors", "suppressions", "facts", "context",
+                 "not_manifest")
 
     def __init__(self, errors: list[str] | None = None, context: bool = False):
         self.context = context  # a context file: its facts count, nothing else does
@@ -145,6 +39,7 @@ class FileResult:
         self.objects = 0
         self.errors: list[str] = errors or []  # could not read, or a rule failed
         self.suppressions: list[Suppression] = []  # applied once every finding is known
+        self.not_manifest = False  # found in a walk, does not parse, and is no manifest
 
 
 class Engine:
@@ -181,6 +76,7 @@ class Engine:
     def lint_source(self, source: Source) -> FileResult:
         """Read (at most the size limit) and lint one file; never opens a FIFO or device."""
         limit = self.max_file_size
+        file = _File(source.display, source.exact or source.display)
         try:
             if source.path is None:
                 raw = sys.stdin.buffer.read(limit + 1)
@@ -191,100 +87,119 @@ class Engine:
                         f"{source.display} is not a regular file (a FIFO, socket or device): not read"
                     ])
                 if info.st_size > limit:
-                    return self._too_large(source.display, info.st_size)
+                    return self._too_large(file, info.st_size)
                 with source.path.open("rb") as stream:
                     raw = stream.read(limit + 1)
         except OSError as exc:
             return FileResult(errors=[f"cannot read {source.display}: {exc.strerror or exc}"])
         if len(raw) > limit:
-            return self._too_large(source.display, None)
-        return self.lint_bytes(source.display, raw, context=source.context)
+            return self._too_large(file, None)
+        return self._lint(file, raw, context=source.context, walked=source.walked)
 
-    def _too_large(self, display: str, size: int | None) -> FileResult:
+    def _too_large(self, file: _File, size: int | None) -> FileResult:
         result = FileResult()
         limit = human_size(self.max_file_size)
         what = f"is {human_size(size)}, over" if size is not None else "is over"
-        self._file_finding(result, display, "file-too-large", ParseProblem(
+        self._file_finding(result, file, "file-too-large", ParseProblem(
             f"the file {what} the {limit} limit and was not read; a manifest this large is "
             f"likely generated or not a manifest: exclude it, or raise --max-file-size", 1, 1))
         return result
 
-    def lint_bytes(self, display: str, raw: bytes, context: bool = False) -> FileResult:
+    def lint_bytes(self, display: str, raw: bytes, context: bool = False, *,
+                   exact: str | None = None, walked: bool = False) -> FileResult:
+        """Lint one file's bytes; ``walked``: found in a folder, so a file that does not
+        parse and shows no sign of being a manifest is skipped rather than reported."""
+        return self._lint(_File(display, exact or display), raw, context=context, walked=walked)
+
+    def _lint(self, file: _File, raw: bytes, context: bool, walked: bool) -> FileResult:
         result = FileResult(context=context)
         try:
             text = decode(raw)
         except DecodeProblem as exc:
-            self._file_finding(result, display, "parse-error", exc.problem)
+            if walked:
+                result.not_manifest = True
+            else:
+                self._file_finding(result, file, "parse-error", exc.problem)
             return result
         if context:
-            return self._facts_only(result, display, text)
-        result.suppressions.extend(comment_suppressions(display, text))
-        json_file = display.lower().endswith(".json") or (
-            display == STDIN_NAME and text.lstrip().startswith("{")
+            return self._facts_only(result, file, text)
+        json_file = file.display.lower().endswith(".json") or (
+            file.display == STDIN_NAME and text.lstrip().startswith("{")
         )
         loaded = load_text(text, json_file=json_file, loader_class=self.loader_class)
+        if walked and loaded.problem is not None and not _looks_like_manifest(text, loaded):
+            result.not_manifest = True  # a tsconfig.json with comments, a Helm template
+            return result
+        result.suppressions.extend(outside_scalars(comment_suppressions(file.exact, text),
+                                                   (d.root for d in loaded.documents)))
         for document in loaded.documents:
             if document.data is None or document.data == "":
                 continue  # an empty document: "---" twice, or only comments
             result.documents += 1
-            self._lint_document(result, display, document)
+            self._lint_document(result, file, document)
         if loaded.problem is not None:
-            self._file_finding(result, display, "parse-error", loaded.problem)
+            self._file_finding(result, file, "parse-error", loaded.problem)
         return result
 
-    def _facts_only(self, result: FileResult, display: str, text: str) -> FileResult:
+    def _facts_only(self, result: FileResult, file: _File, text: str) -> FileResult:
         if self.collect_facts:  # (context files are only read when a cross-object rule runs)
-            loaded = load_text(text, json_file=display.lower().endswith(".json"),
+            loaded = load_text(text, json_file=file.display.lower().endswith(".json"),
                                loader_class=self.loader_class)
             for document in loaded.documents:
                 for obj in objects(document):
-                    facts = facts_of(obj, display, context_only=True)
+                    facts = facts_of(obj, file.display, context_only=True)
                     if facts is not None:
-                        result.facts.append(facts)
+                        result.facts.append(facts._replace(ref=file.ref(obj)))
         return result
 
-    def _lint_document(self, result: FileResult, display: str, document: Document) -> None:
+    def _lint_document(self, result: FileResult, file: _File, document: Document) -> None:
         objs = list(objects(document))
         for obj in objs:
             result.objects += 1
-            result.suppressions.extend(annotation_suppressions(display, obj))
+            ref = file.ref(obj)
+            result.suppressions.extend(annotation_suppressions(file.exact, ref.unit, obj))
             if self.collect_facts:
                 try:
-                    facts = facts_of(obj, display)
+                    facts = facts_of(obj, file.display)
                 except Exception as exc:  # a bug of ours must not hide the other findings
                     facts = None
-                    result.errors.append(f"internal error indexing {display}: {type(exc).__name__}: {exc} (please report this)")
+                    result.errors.append(f"internal error indexing {file.display}: {type(exc).__name__}: {exc} (please report this)")
                 if facts is not None:
-                    result.facts.append(facts)
+                    result.facts.append(facts._replace(ref=ref))
             for rule_id, check in self.checks_for(obj.kind):
                 try:
                     for violation in check(obj):
-                        result.findings.append(self._stamp(rule_id, display, obj, violation))
+                        result.findings.append(self._stamp(rule_id, file, obj, ref, violation))
                 except Exception as exc:  # a bug of ours must not hide the other findings
                     pos = locate(obj.node, ())
                     result.errors.append(
-                        f"internal error in rule {rule_id} at {display}:{pos.line}: "
+                        f"internal error in rule {rule_id} at {file.display}:{pos.line}: "
                         f"{type(exc).__name__}: {exc} (please report this)"
                     )
         if document.duplicates and objs and "duplicate-key" in self.severities:
             paths = paths_to(document.root, [dup.node for dup in document.duplicates])
             for dup in document.duplicates:
-                result.findings.append(self._duplicate(display, document, objs, dup, paths.get(id(dup.node), ())))
+                result.findings.append(self._duplicate(file, document, objs, dup, paths.get(id(dup.node), ())))
 
-    def _stamp(self, rule_id: str, display: str, obj: K8sObject, violation: Violation) -> Finding:
+    def _stamp(self, rule_id: str, file: _File, obj: K8sObject, ref: ObjectRef,
+               violation: Violation) -> Finding:
         pos = locate(obj.node, violation.path)
         return Finding(
-            rule_id, self.severities[rule_id], violation.message, display,
+            rule_id, self.severities[rule_id], violation.message, file.display,
             pos.line, pos.column, pos.end_line, pos.end_column,
             obj.api_version, obj.kind, obj.namespace, obj.name, tuple(violation.path),
             stable_path=stable_path(obj.data, violation.path),
+            source=ref.source, object_key=ref.object_key, unit=ref.unit,
         )
 
-    def _duplicate(self, display: str, document: Document, objs: list[K8sObject], dup, path: tuple) -> Finding:
+    def _duplicate(self, file: _File, document: Document, objs: list[K8sObject], dup, path: tuple) -> Finding:
         # The object the key belongs to; a key of a List itself belongs to the List.
         owner = next((o for o in objs if path[: len(o.prefix)] == o.prefix), None)
         if owner is None:
             owner = K8sObject(document.data, document.root, document)
+            ref = ObjectRef(file.exact, owner.name or "", (document.index, -1))
+        else:
+            ref = file.known_ref(owner)
         pos = node_span(dup.node)
         first = dup.first.start_mark
         message = (
@@ -293,19 +208,59 @@ class Engine:
             f"decoding keeps only the last value; remove one of them"
         )
         return Finding(
-            "duplicate-key", self.severities["duplicate-key"], message, display,
+            "duplicate-key", self.severities["duplicate-key"], message, file.display,
             pos.line, pos.column, pos.end_line, pos.end_column,
             owner.api_version, owner.kind, owner.namespace, owner.name,
             tuple(path[len(owner.prefix):]),
             stable_path=stable_path(owner.data, tuple(path[len(owner.prefix):])),
+            source=ref.source, object_key=ref.object_key, unit=ref.unit,
         )
 
-    def _file_finding(self, result: FileResult, display: str, rule_id: str, problem: ParseProblem) -> None:
+    def _file_finding(self, result: FileResult, file: _File, rule_id: str, problem: ParseProblem) -> None:
         if rule_id in self.severities:
             result.findings.append(Finding(
-                rule_id, self.severities[rule_id], problem.message, display,
+                rule_id, self.severities[rule_id], problem.message, file.display,
                 problem.line, problem.column, problem.line, problem.column + 1,
+                source=file.exact,
             ))
+
+
+class _File:
+    """The file being linted: how reports show it, its exact path, and the identities
+    of its objects (a name, or a generateName and its order among such objects)."""
+
+    __slots__ = ("display", "exact", "_unnamed", "_refs")
+
+    def __init__(self, display: str, exact: str):
+        self.display = display
+        self.exact = exact
+        self._unnamed: dict[tuple, int] = {}
+        self._refs: dict[int, ObjectRef] = {}
+
+    def ref(self, obj: K8sObject) -> ObjectRef:
+        unit = (obj.document.index, obj.prefix[1] if obj.prefix else -1)
+        name = obj.name
+        if not name:
+            generate = obj.metadata.get("generateName")
+            prefix = generate if isinstance(generate, str) else ""
+            count = self._unnamed.get((obj.kind, prefix), 0) + 1
+            self._unnamed[(obj.kind, prefix)] = count
+            name = f"{prefix}*#{count}"  # not a valid name, so never equal to a real one
+        ref = ObjectRef(self.exact, name, unit)
+        self._refs[id(obj.node)] = ref
+        return ref
+
+    def known_ref(self, obj: K8sObject) -> ObjectRef:
+        return self._refs.get(id(obj.node)) or self.ref(obj)
+
+
+def _looks_like_manifest(text: str, loaded) -> bool:
+    """Whether a file that does not parse shows a sign of being a Kubernetes manifest:
+    an object before the error, or a top-level apiVersion or kind key (a manifest broken
+    half-way, whose kind lost its indentation, still counts)."""
+    if any(is_k8s_object(d.data) for d in loaded.documents):
+        return True
+    return bool(_TOP_API_VERSION.search(text) or _TOP_KIND.search(text))
 
 
 def default_severities(

@@ -15,6 +15,14 @@ class Violation(NamedTuple):
     message: str
 
 
+class ObjectRef(NamedTuple):
+    """Which object of which file: what suppressions and baselines key on."""
+
+    source: str  # the file's exact path
+    object_key: str  # its name, or generateName*#n for the n-th such unnamed object
+    unit: tuple  # (document index, list item index or -1)
+
+
 class Finding(NamedTuple):
     """A violation with its rule id, severity and position stamped on by the engine."""
 
@@ -35,6 +43,15 @@ class Finding(NamedTuple):
     # The path with list items named where they have a name (containers[web]): what
     # baselines and SARIF fingerprints key on, so inserting an item moves nothing.
     stable_path: str = ""
+    # The file's exact path (bytes that are not UTF-8 kept as surrogate escapes), where
+    # ``file`` is what reports show: two names that display alike stay two files.
+    source: str = ""
+    # The object among its file's objects: its name, or for an object with only a
+    # generateName, that prefix and its order among such objects of its kind in the file.
+    object_key: str = ""
+    # (document index, list item index or -1): where the object sits in its file, which
+    # a suppression annotation covers whatever the object's name.
+    unit: tuple = ()
 
     @property
     def sort_key(self) -> tuple:
@@ -65,3 +82,11 @@ def stable_path(data: object, path: tuple) -> str:
             out.append(("." if out else "") + str(step))
             data = data.get(step) if isinstance(data, dict) else None
     return "".join(out)
+
+
+def identity(f: Finding) -> tuple:
+    """What a finding is about, whatever line it is on: the file's exact path, the
+    object's kind, namespace and name (or generateName and order), and the named path.
+    Suppressions, baselines and SARIF fingerprints all key on this."""
+    return (f.source or f.file, f.kind or "", f.namespace or "", f.object_key or f.name or "",
+            f.stable_path or f.dotted_path)

@@ -9,81 +9,165 @@
 
 from __future__ import annotations
 
-import re
 from typing import Callable, Iterable
 
 Matcher = Callable[[str, bool], bool]
 
+# Tokens of a compiled pattern.
+_CHAR, _ANY_ONE, _STAR, _GLOBSTAR, _DIRS, _BELOW, _CLASS = range(7)
 
-def _translate(pattern: str) -> tuple[re.Pattern, bool, bool]:
-    """(regex over a relative posix path, negated, folders only)."""
-    negated = pattern.startswith("!")
-    if negated:
-        pattern = pattern[1:]
-    if pattern.startswith("\\"):  # "\!" or "\#": a literal first character
-        pattern = pattern[1:]
-    dir_only = pattern.endswith("/")
-    pattern = pattern.rstrip("/")
-    anchored = "/" in pattern
-    pattern = pattern.lstrip("/")
-    out = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == n:
-            out.append("/.*")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif c == "*":
-            out.append("[^/]*")
-            i += 1
-        elif c == "?":
-            out.append("[^/]")
-            i += 1
-        elif c == "[":
-            end = pattern.find("]", i + 2)
-            if end == -1:
-                out.append(re.escape(c))
+
+class _Glob:
+    """One pattern, matched by simulating every place it could be at once: time is the
+    path's length times the pattern's, never exponential (``**/**/**/...`` included),
+    and one pass answers for every folder above the path too."""
+
+    __slots__ = ("tokens", "negated", "dir_only")
+
+    def __init__(self, pattern: str):
+        self.negated = pattern.startswith("!")
+        if self.negated:
+            pattern = pattern[1:]
+        if pattern.startswith("\\"):  # "\!" or "\#": a literal first character
+            pattern = pattern[1:]
+        self.dir_only = pattern.endswith("/")
+        pattern = pattern.rstrip("/")
+        anchored = "/" in pattern
+        pattern = pattern.lstrip("/")
+        tokens: list[tuple] = [] if anchored else [(_DIRS, None)]
+        i, n = 0, len(pattern)
+        while i < n:
+            c = pattern[i]
+            if pattern.startswith("**/", i):
+                if not tokens or tokens[-1][0] != _DIRS:  # a run of them is one
+                    tokens.append((_DIRS, None))
+                i += 3
+            elif pattern.startswith("/**", i) and i + 3 == n:
+                tokens.append((_BELOW, None))
+                i += 3
+            elif pattern.startswith("**", i):
+                tokens.append((_GLOBSTAR, None))
+                i += 2
+            elif c == "*":
+                if not tokens or tokens[-1][0] != _STAR:
+                    tokens.append((_STAR, None))
                 i += 1
-            else:
-                body = pattern[i + 1:end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
+            elif c == "?":
+                tokens.append((_ANY_ONE, None))
+                i += 1
+            elif c == "[" and pattern.find("]", i + 2) != -1:
+                end = pattern.find("]", i + 2)
+                tokens.append((_CLASS, _char_class(pattern[i + 1:end])))
                 i = end + 1
+            else:
+                tokens.append((_CHAR, c))
+                i += 1
+        self.tokens = tuple(tokens)
+
+    def _closure(self, states: set[int]) -> set[int]:
+        """Add the places reachable without reading a character."""
+        todo = list(states)
+        while todo:
+            state = todo.pop()
+            if state < len(self.tokens) and self.tokens[state][0] in (_STAR, _GLOBSTAR, _DIRS):
+                nxt = state + 1  # these may match nothing
+                if nxt not in states:
+                    states.add(nxt)
+                    todo.append(nxt)
+        return states
+
+    def match_prefixes(self, path: str) -> list[bool]:
+        """For each ``/`` in ``path`` and for its end: whether the text before it matches."""
+        end = len(self.tokens)
+        tokens = self.tokens
+        # A state is (token index, inside): ``inside`` marks a _DIRS or _BELOW token that
+        # has read at least one character of its run.
+        states = {(s, False) for s in self._closure({0})}
+        answers = []
+        for c in path:
+            if c == "/":
+                answers.append(self._accepts(states))
+            following: set[tuple[int, bool]] = set()
+            for state, inside in states:
+                if state == end:
+                    continue
+                kind, arg = tokens[state]
+                if kind == _CHAR:
+                    if c == arg:
+                        following.add((state + 1, False))
+                elif kind == _ANY_ONE:
+                    if c != "/":
+                        following.add((state + 1, False))
+                elif kind == _CLASS:
+                    if c != "/" and arg(c):
+                        following.add((state + 1, False))
+                elif kind == _STAR:
+                    if c != "/":
+                        following.add((state, False))
+                elif kind == _GLOBSTAR:
+                    following.add((state, False))
+                elif kind == _DIRS:  # (?:.*/)?: any run that ends with a slash
+                    following.add((state, True))
+                    if c == "/":
+                        following.add((state + 1, False))
+                elif kind == _BELOW:  # /.*: a slash, then anything
+                    if inside or c == "/":
+                        following.add((state, True))
+            states = set()
+            for state, inside in following:
+                states.add((state, inside))
+                if not inside or tokens[state][0] != _DIRS:
+                    for extra in self._closure({state}) - {state}:
+                        states.add((extra, False))
+            if not states:
+                break
         else:
-            out.append(re.escape(c))
+            answers.append(self._accepts(states))
+            return answers
+        # Nothing can match from here: every later prefix answers no.
+        return answers + [False] * (path.count("/") + 1 - len(answers))
+
+    def _accepts(self, states: set[tuple[int, bool]]) -> bool:
+        end = len(self.tokens)
+        for state, inside in states:
+            if state == end:
+                return True
+            if state == end - 1 and self.tokens[state][0] == _BELOW and inside:
+                return True
+        return False
+
+
+def _char_class(body: str) -> Callable[[str], bool]:
+    negated = body.startswith(("!", "^"))
+    if negated:
+        body = body[1:]
+    ranges, i = [], 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            ranges.append((body[i], body[i + 2]))
+            i += 3
+        else:
+            ranges.append((body[i], body[i]))
             i += 1
-    prefix = "" if anchored else "(?:.*/)?"
-    try:
-        return re.compile(f"^{prefix}{''.join(out)}$"), negated, dir_only
-    except re.error:  # a bracket git would not read as a range ([z-a]): match it literally
-        return re.compile(f"^{prefix}{re.escape(pattern)}$"), negated, dir_only
+    return lambda c: any(low <= c <= high for low, high in ranges) != negated
 
 
 def compile_globs(patterns: Iterable[str]) -> Matcher:
     """A matcher ``(relative_posix_path, is_folder) -> excluded``."""
-    compiled = [_translate(p) for p in patterns if p and not p.startswith("#")]
-
-    def matches_itself(path: str, is_dir: bool) -> bool | None:
-        verdict = None
-        for regex, negated, dir_only in compiled:
-            if dir_only and not is_dir:
-                continue
-            if regex.match(path):
-                verdict = not negated
-        return verdict
+    compiled = [_Glob(p) for p in patterns if p and not p.startswith("#")]
 
     def excluded(path: str, is_dir: bool) -> bool:
-        parts = path.split("/")
-        for depth in range(1, len(parts)):  # an excluded folder hides all below it
-            if matches_itself("/".join(parts[:depth]), True):
-                return True
-        return bool(matches_itself(path, is_dir))
+        depth = path.count("/") + 1
+        verdicts: list[bool | None] = [None] * depth  # per prefix: folder, ..., the path
+        for glob in compiled:
+            answers = glob.match_prefixes(path)
+            for level, matched in enumerate(answers):
+                last = level == depth - 1
+                if matched and not (glob.dir_only and last and not is_dir):
+                    verdicts[level] = not glob.negated
+        # An excluded folder hides all below it, whatever a later pattern says.
+        if any(verdicts[:-1]):
+            return True
+        return bool(verdicts[-1])
 
     return excluded

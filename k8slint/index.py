@@ -67,6 +67,7 @@ class Facts(NamedTuple):
     # "etcd": runs an etcd member (its size is the etcd rules' business);
     # "pvc": mounts a PersistentVolumeClaim (a second replica may not be able to).
     flags: frozenset = frozenset()
+    ref: tuple = ()  # the object's ObjectRef (exact file, name key, unit), set by the engine
 
     @property
     def called(self) -> str:
@@ -198,6 +199,7 @@ class Index:
         self.by_kind: dict[str, list[Facts]] = defaultdict(list)
         self._pod_makers_by_ns: dict[str | None, list[Facts]] = defaultdict(list)
         self._by_label: dict[tuple, list[Facts]] = defaultdict(list)
+        self._by_label_key: dict[tuple, list[Facts]] = defaultdict(list)
         self._names: set[tuple] = set()
         self._hpa_targets: dict[tuple, Facts] = {}
         self._custom_names: dict[str | None, set] = defaultdict(set)
@@ -217,6 +219,7 @@ class Index:
                 self._pod_makers_by_ns[f.namespace].append(f)
                 for key, value in f.pod_labels.items():
                     self._by_label[(f.namespace, key, value)].append(f)
+                    self._by_label_key[(f.namespace, key)].append(f)
             if f.scale_target is not None:
                 kind, name, minimum = f.scale_target
                 known = self._hpa_targets.get((f.namespace, kind, name))
@@ -263,15 +266,34 @@ class Index:
         if plain and any(key in PER_POD_LABELS for key in selector):
             return self._stateful_pods(namespace, selector)
         labels = selector if plain else mapping(selector.get("matchLabels"))
-        if labels:
-            lists = [self._by_label.get((namespace, k, v), []) for k, v in labels.items()]
-            candidates = min(lists, key=len)
-        else:
-            candidates = self._pod_makers_by_ns.get(namespace, [])
+        lists = [self._by_label.get((namespace, k, v), []) for k, v in labels.items()]
+        if not plain:
+            lists += self._expression_candidates(namespace, selector)
+        candidates = min(lists, key=len) if lists else self._pod_makers_by_ns.get(namespace, [])
         self.work += len(candidates)
         if plain:
             return [f for f in candidates if all(f.pod_labels.get(k) == v for k, v in labels.items())]
         return [f for f in candidates if selector_matches(selector, f.pod_labels)]
+
+    def _expression_candidates(self, namespace: str | None, selector: dict) -> list[list[Facts]]:
+        """For each ``In`` and ``Exists`` expression, the workloads that could satisfy it,
+        so a selector made of expressions is not compared with every workload."""
+        found = []
+        expressions = selector.get("matchExpressions")
+        for expression in expressions if isinstance(expressions, list) else ():
+            if not isinstance(expression, dict) or not isinstance(expression.get("key"), str):
+                continue
+            key, operator = expression["key"], expression.get("operator")
+            values = expression.get("values")
+            if operator == "In" and isinstance(values, list) and all(isinstance(v, str) for v in values):
+                merged: dict[int, Facts] = {}
+                for value in values:
+                    for f in self._by_label.get((namespace, key, value), ()):
+                        merged[id(f)] = f
+                found.append(list(merged.values()))
+            elif operator == "Exists":
+                found.append(self._by_label_key.get((namespace, key), []))
+        return found
 
     def _stateful_pods(self, namespace: str | None, selector: dict) -> list[Facts]:
         rest = {k: v for k, v in selector.items() if k not in PER_POD_LABELS}

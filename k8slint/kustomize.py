@@ -3,7 +3,10 @@ resources would otherwise be reported for every field it leaves to its base.
 
 A file is a patch when a kustomization in its folder or above (up to the folder the run
 was started in) names it under ``patches``, ``patchesStrategicMerge`` or
-``patchesJson6902``. Such files are counted and left out of the run.
+``patchesJson6902``, and lies inside that kustomization's folder tree (kustomize itself
+refuses paths outside its root). Any other file a kustomization names is linted as a plain
+manifest: a kustomization cannot hide a file it does not own. Kustomizations are read with
+the manifests' own bounded, tag-free loader.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-import yaml
+from .loader import DecodeProblem, decode, load_text
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def patch_files(real_paths: Iterable[str], top: Path) -> set[str]:
-    """The files among ``real_paths`` (resolved already) that a kustomization names as patches."""
+def patch_files(real_paths: Iterable[str], top: Path, max_size: int) -> set[str]:
+    """The files among ``real_paths`` (resolved already) that a kustomization names as
+    patches; kustomizations over ``max_size`` bytes are not read."""
     found: set[str] = set()
     seen: set[Path] = set()
     top = top.resolve()
@@ -27,14 +31,14 @@ def patch_files(real_paths: Iterable[str], top: Path) -> set[str]:
         stop = top if folder.is_relative_to(top) else folder
         while folder not in seen:
             seen.add(folder)
-            found.update(_patches_named_in(folder))
+            found.update(_patches_named_in(folder, max_size))
             if folder == stop or folder.parent == folder:
                 break
             folder = folder.parent
     return found
 
 
-def _patches_named_in(folder: Path) -> set[str]:
+def _patches_named_in(folder: Path, max_size: int) -> set[str]:
     for name in KUSTOMIZATION_NAMES:
         path = folder / name
         if path.is_file():
@@ -42,10 +46,17 @@ def _patches_named_in(folder: Path) -> set[str]:
     else:
         return set()
     try:
-        data = yaml.load(path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError, ValueError):
+        if path.stat().st_size > max_size:
+            return set()  # linted as a file of its own, which reports its size
+        with path.open("rb") as stream:
+            raw = stream.read(max_size + 1)
+        if len(raw) > max_size:
+            return set()
+        loaded = load_text(decode(raw))
+    except (OSError, DecodeProblem):
         return set()  # a broken kustomization is linted as a file of its own
-    if not isinstance(data, dict):
+    data = loaded.documents[0].data if loaded.documents else None
+    if loaded.problem is not None or not isinstance(data, dict):
         return set()
     named: list[str] = []
     for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
@@ -55,4 +66,13 @@ def _patches_named_in(folder: Path) -> set[str]:
                 named.append(entry)
             elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
                 named.append(entry["path"])
-    return {os.path.realpath(folder / entry) for entry in named if "\n" not in entry and "\0" not in entry}
+    root = os.path.realpath(folder)
+    inside = root.rstrip(os.sep) + os.sep
+    patches = set()
+    for entry in named:
+        if "\n" in entry or "\0" in entry:
+            continue
+        real = os.path.realpath(os.path.join(root, entry))
+        if real.startswith(inside):
+            patches.add(real)
+    return patches

@@ -172,22 +172,11 @@ def load_text(text: str, *, json_file: bool = False, loader_class: type | None =
                 continue
             documents.append(_document(len(documents), root))
     except yaml.MarkedYAMLError as exc:
-        if json_file:
-            json_problem = _json_problem(text)
-            if json_problem is not None:
-                return LoadedFile([], json_problem)
-        mark = exc.problem_mark
-        end = len(text.rstrip())
-        if exc.context_mark is not None and (mark is None or mark.index >= end):
-            # Stopped at the end of the file: what was left open is the place to fix.
-            mark = exc.context_mark
-        if mark is None:
-            line, column = 1, 1
-        elif mark.index >= end:  # still past the last character: point just after it
-            line, column = _line_column(text, end)
-        else:
-            line, column = mark.line + 1, mark.column + 1
-        return LoadedFile(documents, ParseProblem(_yaml_message(exc, line, end), line, column))
+        if "maximum nesting depth" in str(exc.problem):
+            # Whether the composer gets this far depends on the caller's stack depth; the
+            # event parser below gives the same answer whatever it is.
+            return LoadedFile(documents, _too_deep(text, loader_class or _Loader))
+        return _marked_problem(exc, text, documents, json_file)
     except yaml.YAMLError as exc:  # reader errors: characters YAML does not allow
         position = getattr(exc, "position", None)
         line, column = _line_column(text, position) if position is not None else (1, 1)
@@ -200,10 +189,11 @@ def load_text(text: str, *, json_file: bool = False, loader_class: type | None =
             f"(a YAML alias bomb?); Kubernetes refuses such documents, and it was not linted",
             mark.line + 1, mark.column + 1,
         ))
-    except RecursionError:
-        return LoadedFile(
-            documents, ParseProblem("the document nests too deeply to be read", 1, 1)
-        )
+    except (RecursionError, UnboundLocalError):
+        # The composer recurses once per level, and past about a thousand levels it fails
+        # without a position (a RecursionError, or a broken frame on the way out). The
+        # event parser does not recurse: it finds the first node too deep, to point at.
+        return LoadedFile(documents, _too_deep(text, loader_class or _Loader))
     finally:
         loader.dispose()
     if json_file and text.lstrip()[:1] in ("{", "["):
@@ -213,6 +203,54 @@ def load_text(text: str, *, json_file: bool = False, loader_class: type | None =
         if problem is not None:
             return LoadedFile([], problem)
     return LoadedFile(documents)
+
+
+MAX_DEPTH = 1000  # levels of nesting, as libyaml's composer allows
+
+
+def _too_deep(text: str, loader_class: type) -> ParseProblem:
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=loader_class):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return ParseProblem(
+                        f"the document nests deeper than {MAX_DEPTH:,} levels (exceeded maximum "
+                        f"nesting depth); it was not linted", mark.line + 1, mark.column + 1)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:  # libyaml's scanner limits flow nesting itself
+        mark = exc.problem_mark
+        if mark is not None:
+            return ParseProblem(
+                f"the document nests deeper than {MAX_DEPTH:,} levels (exceeded maximum "
+                f"nesting depth); it was not linted", mark.line + 1, mark.column + 1)
+    except yaml.YAMLError:
+        pass
+    return ParseProblem("the document nests too deeply to be read (exceeded maximum nesting "
+                        "depth); it was not linted", 1, 1)
+
+
+def _marked_problem(exc: yaml.MarkedYAMLError, text: str, documents: list[Document],
+                    json_file: bool) -> LoadedFile:
+    if json_file:
+        json_problem = _json_problem(text)
+        if json_problem is not None:
+            return LoadedFile([], json_problem)
+    mark = exc.problem_mark
+    end = len(text.rstrip())
+    if exc.context_mark is not None and (mark is None or mark.index >= end):
+        # Stopped at the end of the file: what was left open is the place to fix.
+        mark = exc.context_mark
+    if mark is None:
+        line, column = 1, 1
+    elif mark.index >= end:  # still past the last character: point just after it
+        line, column = _line_column(text, end)
+    else:
+        line, column = mark.line + 1, mark.column + 1
+    return LoadedFile(documents, ParseProblem(_yaml_message(exc, line, end), line, column))
 
 
 # What the parser's words usually mean in a manifest.
@@ -258,6 +296,10 @@ def _json_problem(text: str) -> ParseProblem | None:
         return ParseProblem(f"invalid JSON: {exc.msg}{hint}", exc.lineno, exc.colno)
     except RecursionError:
         return None  # YAML's own diagnosis, with its position, stands
+    except ValueError:
+        # Valid JSON that Python will not convert (a number of more than 4,300 digits):
+        # the document is read as YAML reads it, which keeps such a number.
+        return None
     return None
 
 

@@ -11,7 +11,8 @@ _INTERVAL = 0.1
 
 def wanted(files: int) -> bool:
     """Only for a person watching: both streams on a terminal, and enough files."""
-    return files >= MIN_FILES and sys.stdout.isatty() and sys.stderr.isatty()
+    return (files >= MIN_FILES and sys.stdout is not None and sys.stderr is not None
+            and sys.stdout.isatty() and sys.stderr.isatty())
 
 
 class ProgressBar:

@@ -73,6 +73,13 @@ _worker_engine: Engine | None = None
 
 def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, max_file_size: int) -> None:
     global _worker_engine
+    import signal
+
+    # The parent's handlers turn SIGTERM and SIGHUP into an exception; here they must
+    # simply end the worker, which is how the parent stops its pool.
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, signal.SIG_DFL)
     _worker_engine = Engine(severities, params, max_file_size=max_file_size)
 
 
@@ -108,3 +115,20 @@ def _in_pool(pool, sources, progress) -> Iterator[FileResult]:
             # A dead worker takes its files' results with it: say so, never wait for them.
             raise WorkerDied("a worker process died (out of memory, or killed); run again "
                              "with --jobs 1 to lint in one process") from None
+        except BaseException:
+            # Ctrl-C, SIGTERM, SIGHUP, or a reader that went away: stop the workers now,
+            # or they would keep running (and keep standard output open) after this exits.
+            _stop_workers(pool)
+            raise
+
+
+def _stop_workers(pool) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        try:
+            process.terminate()
+        except (OSError, ValueError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)

@@ -16,7 +16,8 @@ from .checks.cross import CROSS_CHECKS
 from .findings import Finding
 from .index import Index
 from .config import EMPTY, Config, find_config, load_config
-from .engine import DEFAULT_MAX_FILE_SIZE, Exclusions, default_severities, discover
+from .discover import Exclusions, Walk, discover
+from .engine import DEFAULT_MAX_FILE_SIZE, default_severities
 from .globs import compile_globs
 from .report import RunSummary
 from .runner import default_jobs, lint_all
@@ -38,6 +39,8 @@ class Options(NamedTuple):
     context: tuple[str, ...] = ()  # folders read only so cross-object rules see their objects
     kubernetes_version: str | None = None  # overrides the config's kubernetesVersion
     progress: Callable[[int], Callable[[int], None] | None] | None = None  # files -> callback
+    gitignore: bool = True  # leave files git ignores out of folder walks
+    walk_rules_for_named: bool = False  # named files follow the walk's rules (the hook's)
 
 
 class Outcome(NamedTuple):
@@ -48,7 +51,7 @@ class Outcome(NamedTuple):
 
 
 def effective_config(options: Options) -> Config:
-    path = Path(options.config) if options.config else find_config(Path.cwd())
+    path = Path(options.config) if options.config else find_config(Path.cwd(), options.paths)
     return load_config(path) if path else EMPTY
 
 
@@ -67,16 +70,18 @@ def run(options: Options, config: Config) -> Outcome:
     )
     own = {os.path.realpath(p) for p in (config.path, options.baseline, options.write_baseline) if p}
     problems: list[str] = []
+    walk = Walk(exclusions, problems, options.gitignore, options.walk_rules_for_named)
     sources = [
-        s for s in discover(options.paths or (".",), exclusions, problems)
+        s for s in walk.sources(options.paths or (".",))
         if s.real not in own  # our config and baseline
     ]
     summary = RunSummary()
+    summary.git_ignored = walk.ignored
     files = [s.real for s in sources if s.real is not None]
     if files:
         from .kustomize import patch_files
 
-        patches = patch_files(files, Path.cwd())
+        patches = patch_files(files, Path.cwd(), options.max_file_size)
         if patches:
             kept = [s for s in sources if s.real not in patches]
             summary.patches_skipped = len(sources) - len(kept)
@@ -84,7 +89,7 @@ def run(options: Options, config: Config) -> Outcome:
 
     summary.root = scanned_root(sources)
     if options.context and any(rule in severities for rule in CROSS_CHECKS):
-        sources += _context_sources(options.context, sources, exclusions)
+        sources += _context_sources(options.context, sources, exclusions, options.gitignore)
     findings, suppressions, facts = [], [], []
     progress = options.progress(len(sources)) if options.progress else None
     # What a run keeps grows with the repository, and the cyclic collector walks all of it
@@ -99,6 +104,9 @@ def run(options: Options, config: Config) -> Outcome:
             facts.extend(result.facts)
             if result.context:
                 summary.context_files += 1
+                continue
+            if result.not_manifest:
+                summary.not_manifests += 1
                 continue
             summary.files += 1
             summary.documents += result.documents
@@ -141,13 +149,13 @@ def scanned_root(sources) -> str:
     return common if os.path.isdir(common) else os.path.dirname(common)
 
 
-def _context_sources(folders, sources, exclusions) -> list:
+def _context_sources(folders, sources, exclusions, gitignore: bool) -> list:
     """Files below the context folders that are not reported on: their objects are
     seen by cross-object rules (a Service's pods, a workload's budget), nothing more."""
     reported = {s.real for s in sources if s.real is not None}
     return [
         s._replace(context=True)
-        for s in discover(folders, exclusions)
+        for s in discover(folders, exclusions, gitignore=gitignore)
         if s.real is not None and s.real not in reported
     ]
 
@@ -169,10 +177,12 @@ def cross_object_findings(index: Index, severities: dict[str, str], problems: li
                 continue
             anchor = f.anchors[violation.anchor]
             pos = anchor.position
+            source, object_key, unit = f.ref or (f.file, f.name or "", ())
             found.append(Finding(
                 rule_id, severities[rule_id], violation.message, f.file,
                 pos.line, pos.column, pos.end_line, pos.end_column,
                 f.api_version, f.kind, f.namespace, f.name, anchor.path,
                 stable_path=anchor.stable_path,
+                source=source, object_key=object_key, unit=unit,
             ))
     return found

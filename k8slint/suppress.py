@@ -17,6 +17,9 @@ from __future__ import annotations
 import re
 from typing import Iterable, NamedTuple
 
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .discover import display
 from .findings import Finding
 from .loader import locate
 from .model import K8sObject, mapping
@@ -35,18 +38,20 @@ class Suppression(NamedTuple):
     end_column: int
     rules: frozenset[str]  # rule ids, or {"all"}
     reason: str
-    # What it covers: a line, or an object (identity) and a path prefix inside it.
+    # What it covers: a line, or the document or list item that carries the annotation
+    # (its unit: document index, item index) and a path prefix inside it.
     target_line: int | None = None
-    target_object: tuple | None = None
+    target_unit: tuple | None = None
     target_prefix: tuple = ()
 
     def covers(self, finding: Finding) -> bool:
+        """``finding`` is in this suppression's file (the caller groups them by file)."""
         if ALL not in self.rules and finding.rule not in self.rules:
             return False
         if self.target_line is not None:
             return finding.line == self.target_line
         return (
-            object_identity(finding) == self.target_object
+            finding.unit == self.target_unit
             and finding.path[: len(self.target_prefix)] == self.target_prefix
         )
 
@@ -58,12 +63,9 @@ class Suppression(NamedTuple):
         return f"annotation {ANNOTATION_PREFIX}{rules}"
 
 
-def object_identity(f: Finding) -> tuple:
-    return (f.file, f.api_version, f.kind, f.namespace, f.name)
-
-
-def comment_suppressions(display: str, text: str) -> list[Suppression]:
-    """Suppressions written as comments; cheap when the file has none."""
+def comment_suppressions(file: str, text: str) -> list[Suppression]:
+    """Suppressions written as comments; cheap when the file has none. ``file`` is the
+    file's exact path (suppressions never reach across files that display alike)."""
     if "k8slint:" not in text:
         return []
     found = []
@@ -75,15 +77,16 @@ def comment_suppressions(display: str, text: str) -> list[Suppression]:
         alone = not line[: match.start()].strip()
         start = line.index("#", match.start())
         found.append(Suppression(
-            display, number, start + 1, len(line.rstrip()) + 1, rules, match.group(2).strip(),
+            file, number, start + 1, len(line.rstrip()) + 1, rules, match.group(2).strip(),
             target_line=number + 1 if alone else number,
         ))
     return found
 
 
-def annotation_suppressions(display: str, obj: K8sObject) -> list[Suppression]:
+def annotation_suppressions(file: str, unit: tuple, obj: K8sObject) -> list[Suppression]:
+    """Suppressions in ``obj``'s annotations; they cover the document or list item that
+    carries them (``unit``), never another object that happens to share its name."""
     found = []
-    identity = (display, obj.api_version, obj.kind, obj.namespace, obj.name)
     places = [((), ())] + [(p, p) for p in _TEMPLATE_PATHS]
     for where, prefix in places:
         meta: object = obj.data
@@ -96,9 +99,9 @@ def annotation_suppressions(display: str, obj: K8sObject) -> list[Suppression]:
             pos = locate(obj.node, where + ("metadata", "annotations", key))
             rule = key[len(ANNOTATION_PREFIX):]
             found.append(Suppression(
-                display, pos.line, pos.column, pos.end_column, frozenset({rule}),
+                file, pos.line, pos.column, pos.end_column, frozenset({rule}),
                 reason.strip() if isinstance(reason, str) else "",
-                target_object=identity, target_prefix=prefix,
+                target_unit=unit, target_prefix=prefix,
             ))
     return found
 
@@ -127,7 +130,7 @@ def apply(
     kept, suppressed = [], []
     used: set[Suppression] = set()
     for finding in findings:
-        match = next((s for s in by_file.get(finding.file, ()) if s.covers(finding)), None)
+        match = next((s for s in by_file.get(finding.source or finding.file, ()) if s.covers(finding)), None)
         if match is None:
             kept.append(finding)
         else:
@@ -154,4 +157,35 @@ def apply(
 
 
 def _meta(s: Suppression, rule: str, message: str, severities: dict[str, str]) -> Finding:
-    return Finding(rule, severities[rule], message, s.file, s.line, s.column, s.line, s.end_column)
+    return Finding(rule, severities[rule], message, display(s.file), s.line, s.column, s.line,
+                   s.end_column, source=s.file)
+
+
+def outside_scalars(found: list[Suppression], roots: Iterable[Node]) -> list[Suppression]:
+    """The comment suppressions that are YAML comments: text that looks like one inside a
+    scalar (an ``args: |`` script, a quoted string) is data, and silences nothing."""
+    if not found:
+        return found
+    spans = []
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            start, end = node.start_mark, node.end_mark
+            spans.append(((start.line, start.column), (end.line, end.column)))
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    kept = []
+    for s in found:
+        at = (s.line - 1, s.column - 1)
+        if not any(start <= at < end for start, end in spans):
+            kept.append(s)
+    return kept

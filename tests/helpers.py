@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 SHARED = Path(os.environ.get("K8SLINT_SHARED", REPO.parent / "shared"))
 CORPUS = Path(os.environ.get("K8SLINT_CORPUS", SHARED / "corpus"))
-SARIF_SCHEMA = SHARED / "sarif" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
 _MARK = re.compile(r"(?:#|//)\s*expect:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
 
 

@@ -36,7 +36,7 @@ def here(tmp_path, monkeypatch):
     (tmp_path / ".git").mkdir()
     (tmp_path / "m.yaml").write_text(MANIFEST)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.with_name(tmp_path.name + "-cache")))  # outside the tree
     return tmp_path
 
 

@@ -32,9 +32,9 @@ def test_write_then_check_against_the_baseline(capsys, repo):
     assert code == 1 and total > 5
     assert err == f"k8slint: recorded {total} findings in k8slint-baseline.json\n"
     data = json.loads((repo / "k8slint-baseline.json").read_text())
-    assert data["format"] == "k8slint-baseline" and data["version"] == 1
+    assert data["format"] == "k8slint-baseline" and data["version"] == 2
     entry = data["findings"][0]
-    assert set(entry) == {"rule", "file", "apiVersion", "kind", "namespace", "name", "path", "count"}
+    assert set(entry) == {"rule", "file", "kind", "namespace", "name", "path", "count"}
 
     assert run(capsys, "check", "deploy", "--baseline", "k8slint-baseline.json")[:2] == (
         0, f"No findings in 2 files; 3 documents, 3 objects checked; {total} known from the baseline.\n")

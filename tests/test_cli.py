@@ -134,17 +134,32 @@ def test_stdin(capsys, tree, monkeypatch):
 
 def test_stdin_empty(capsys, tree, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-    assert run(capsys, "check", "-")[:2] == (0, "No findings in 1 file; 0 documents, 0 objects checked.\n")
+    assert run(capsys, "check", "-")[:2] == (0, "No Kubernetes objects found in 1 file, so nothing was checked.\n")
 
 
 def test_parse_error_does_not_stop_other_files(capsys, tree):
-    (tree / "deploy" / "broken.yaml").write_text("a: [\n")
+    (tree / "deploy" / "broken.yaml").write_text("apiVersion: v1\nkind: [\n")
     code, out, _ = run(capsys, "check", "deploy")
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith("deploy/bad.yml:9:5: error latest-tag-drift ")
-    assert lines[1] == "deploy/broken.yaml:1:5: error parse-error invalid YAML: while parsing a flow node: did not find expected node content"
+    assert lines[1] == "deploy/broken.yaml:2:8: error parse-error invalid YAML: while parsing a flow node: did not find expected node content"
     assert lines[2] == "2 findings (2 errors, 0 warnings, 0 info) in 2 of 3 files; 3 documents, 3 objects checked."
+
+
+def test_a_walk_skips_files_that_do_not_parse_and_are_not_manifests(capsys, tree):
+    """A tsconfig.json with comments, a Helm template: not manifests, so not failures."""
+    (tree / "deploy" / "tsconfig.json").write_text('{\n  // comment\n  "compilerOptions": {}\n}\n')
+    (tree / "deploy" / "template.yaml").write_text("{{- if .Values.x }}\nfoo: {{ .Values.y }}\n")
+    code, out, _ = run(capsys, "check", "deploy")
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == ["deploy/bad.yml"]
+    assert lines[-1] == ("1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 3 documents, "
+                         "3 objects checked; 2 files skipped as not manifests.")
+    # Named on the command line, the same file is reported.
+    code, out, _ = run(capsys, "check", "deploy/tsconfig.json")
+    assert code == 1
+    assert out.splitlines()[0].startswith("deploy/tsconfig.json:2:3: error parse-error ")
 
 
 def test_json_report_shape(capsys, tree):
@@ -154,7 +169,7 @@ def test_json_report_shape(capsys, tree):
     assert report["version"] == 1
     assert report["tool"]["name"] == "k8slint"
     assert report["summary"] == {
-        "files": 2, "documents": 3, "objects": 3, "patchesSkipped": 0, "findings": 1,
+        "files": 2, "documents": 3, "objects": 3, "patchesSkipped": 0, "notManifests": 0, "gitIgnored": 0, "findings": 1,
         "suppressed": 0, "baselineKnown": 0, "error": 1, "warning": 0, "info": 0,
     }
     (finding,) = report["findings"]
@@ -255,7 +270,7 @@ def test_explain_unknown(capsys):
 def test_python_dash_m_and_no_traceback_on_binary_input(tmp_path):
     (tmp_path / "bin.yaml").write_bytes(bytes(range(256)) * 4)
     proc = subprocess.run(
-        [sys.executable, "-m", "k8slint", "check", str(tmp_path)],
+        [sys.executable, "-m", "k8slint", "check", str(tmp_path / "bin.yaml")],
         capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
     )
     assert proc.returncode == 1
@@ -286,4 +301,4 @@ def test_kustomize_patches_are_skipped_and_counted(capsys, tree):
     )
     # As pre-commit passes them: named one by one, from the repository's root.
     code, out, _ = run(capsys, "check", "overlay/patches/replicas.yaml", "overlay/resources.yaml")
-    assert (code, out) == (0, "No findings in 0 files; 0 documents, 0 objects checked; 2 kustomize patch files skipped.\n")
+    assert (code, out) == (0, "No Kubernetes objects found in 0 files, so nothing was checked; 2 kustomize patch files skipped.\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from functools import cache
 from itertools import groupby
 from typing import Any
 
@@ -11,7 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from k8slint.compress import Folded, Run, compress, compressed_length, expand, fold, render
+from k8slint.compress import (
+    Folded,
+    Run,
+    compress,
+    compressed_length,
+    expand,
+    fold,
+    fold_paths,
+    fold_runs,
+    render,
+)
 
 EXAMPLES = [
     ("aabbaccc", 7, "2a2ba3c"),
@@ -193,3 +204,106 @@ def test_fold_custom_width_is_minimal(tokens: list[str]) -> None:
     assert expand(folded) == tokens
     length, k, _ = brute_token_fold(tokens, width)
     assert (folded.length, folded.unit_size) == (length, k)
+
+
+# --- fold_runs: runs that start anywhere -------------------------------------------
+
+
+def brute_runs_length(
+    tokens: Sequence[Any], width: Callable[[Any], int], max_unit: int | None = None
+) -> int:
+    """The shortest rendering over every cut into bare tokens and runs of any count."""
+    n = len(tokens)
+    top = n // 2 if max_unit is None else min(n // 2, max_unit)
+
+    @cache
+    def best(i: int) -> int:
+        if i == n:
+            return 0
+        shortest = width(tokens[i]) + best(i + 1)
+        for k in range(1, top + 1):
+            unit = tuple(tokens[i : i + k])
+            count = 1
+            while tuple(tokens[i + count * k : i + (count + 1) * k]) == unit and len(unit) == k:
+                count += 1
+                shortest = min(shortest, len(str(count)) + sum(map(width, unit)) + best(i + count * k))
+        return shortest
+
+    return best(0)
+
+
+def test_runs_start_where_the_repeats_start() -> None:
+    # fold() must start its units at "x" and finds nothing; fold_runs leaves "x" bare.
+    assert render(fold_runs("xababcdcdababcdcd")) == "x2ababcdcd"
+    assert render(fold("xababcdcdababcdcd")) == "xababcdcdababcdcd"
+    # Each run has its own unit size.
+    assert render(fold_runs("abcabcabcabcdededededede")) == "4abc6de"
+
+
+def test_runs_keep_a_one_off_token_out_of_the_units() -> None:
+    # A finding before the per-container pairs: the pairs stay pairs.
+    tokens = ["replicas"] + ["pull", "hook"] * 6
+    assert fold_runs(tokens) == (Run(1, ("replicas",)), Run(6, ("pull", "hook")))
+
+
+@pytest.mark.parametrize(("s", "encoded"), [("", ""), ("a", "a"), ("aa", "2a"), ("ab", "ab"),
+                                             ("a" * 12, "12a"), ("aabbaccc", "2a2ba3c")])
+def test_runs_small_cases(s: str, encoded: str) -> None:
+    assert render(fold_runs(s)) == encoded
+    assert "".join(expand(fold_runs(s))) == s
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.text(alphabet="abc", max_size=36), st.one_of(st.none(), st.integers(1, 6)))
+def test_runs_are_shortest_and_round_trip(s: str, max_unit: int | None) -> None:
+    runs = fold_runs(s, max_unit=max_unit)
+    assert "".join(expand(runs)) == s
+    assert len(render(runs)) == brute_runs_length(s, len, max_unit)
+    assert len(render(runs)) <= fold(s, max_unit=max_unit).length
+    assert all(run.count > 1 or run is runs[-1] or runs[runs.index(run) + 1].count > 1
+               for run in runs)  # bare tokens are gathered between runs
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.sampled_from(["x", "yy", "zzzzzzzzzzzz"]), max_size=30))
+def test_runs_with_custom_widths_are_shortest(tokens: list[str]) -> None:
+    def width(t: str) -> int:
+        return 3 * len(t)
+
+    runs = fold_runs(tokens, width)
+    assert expand(runs) == tokens
+    assert sum((len(str(r.count)) if r.count > 1 else 0) + sum(map(width, r.unit)) for r in runs) \
+        == brute_runs_length(tokens, width)
+
+
+def test_runs_stay_linear_on_long_repeats() -> None:
+    import time
+
+    start = time.perf_counter()
+    assert fold_runs(["k"] * 20000, max_unit=32) == (Run(20000, ("k",)),)
+    assert fold_runs(["a", "b"] * 10000, max_unit=32) == (Run(10000, ("a", "b")),)
+    assert time.perf_counter() - start < 5
+
+
+# --- fold_paths: each folder once -------------------------------------------------------
+
+
+def test_fold_paths_names_each_folder_once() -> None:
+    paths = ["a/x.yaml", "a/b/y.yaml", "a/z.yaml", "top.yaml", "a/x.yaml", "/etc/k.yaml"]
+    assert fold_paths(paths) == [
+        ("a/", ["x.yaml", "z.yaml"]),
+        ("a/b/", ["y.yaml"]),
+        ("", ["top.yaml"]),
+        ("/etc/", ["k.yaml"]),
+    ]
+    assert fold_paths([]) == []
+
+
+@given(st.lists(st.text(alphabet="ab/", max_size=8)))
+def test_fold_paths_gives_every_path_back(paths: list[str]) -> None:
+    folded = fold_paths(paths)
+    assert [folder + name for folder, names in folded for name in names] == sorted(
+        dict.fromkeys(paths), key=lambda p: [f for f, _ in folded].index(p[: p.rfind("/") + 1])
+    )
+    assert len({folder for folder, _ in folded}) == len(folded)
+    assert all("/" not in name for _, names in folded for name in names)

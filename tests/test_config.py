@@ -38,7 +38,7 @@ def repo(tmp_path, monkeypatch):
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "pod.yaml").write_text(POD)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.with_name(tmp_path.name + "-cache")))  # outside the tree
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     return tmp_path
 
@@ -75,7 +75,7 @@ def test_config_above_the_repository_root_is_not_used(capsys, tmp_path, monkeypa
     (inner / ".git").mkdir(parents=True)
     (inner / "pod.yaml").write_text(POD)
     monkeypatch.chdir(inner)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.with_name(tmp_path.name + "-cache")))  # outside the tree
     assert "latest-tag-drift" in rules_of(run(capsys, "check", "pod.yaml")[1])
 
 
@@ -101,7 +101,7 @@ def test_exclude_globs(capsys, repo):
     assert {line.split(":")[0] for line in out.splitlines()[:-1]} == {"deploy/pod.yaml"}
     # Named explicitly, as pre-commit does, an excluded file stays excluded.
     code, out, _ = run(capsys, "check", "vendor/x/pod.yaml")
-    assert (code, out) == (0, "No findings in 0 files; 0 documents, 0 objects checked.\n")
+    assert (code, out) == (0, "No Kubernetes objects found in 0 files, so nothing was checked.\n")
 
 
 def test_params(capsys, repo):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..findings import SEVERITIES, Finding
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
 class RunSummary:
     """What one run found and what it looked at, in report order."""
 
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
-                 "suppressed", "baseline_known", "context_files")
+                 "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -23,6 +23,8 @@ class RunSummary:
         self.suppressed = 0  # silenced by a suppression (listed only with --show-suppressed)
         self.baseline_known = 0  # recorded in the baseline, so not reported
         self.context_files = 0  # read for cross-object rules only (--context)
+        self.not_manifests = 0  # found in a walk, not parsable, and no sign of a manifest
+        self.git_ignored = 0  # files and folders git ignores, left out of folder walks
 
     @property
     def active(self) -> list[Finding]:
@@ -40,12 +42,22 @@ class RunSummary:
         return len({f.file for f in self.active})
 
 
-def render(fmt: str, summary: RunSummary, *, color: bool = False, compact: bool = False) -> str:
-    """The report in ``fmt``; ``compact`` folds repeated findings, in the text format only."""
+def render(fmt: str, summary: RunSummary, *, color: bool = False, compact: bool = False,
+           width: int | None = None, category: str | None = None,
+           notices: list[str] | None = None) -> str:
+    """The report in ``fmt``.
+
+    ``compact`` folds repeated findings (text only), wrapped at ``width`` columns (None: the
+    terminal's width, else 100); ``category`` names the SARIF run (``automationDetails.id``);
+    a format appends to ``notices`` what the user must hear on standard error (results cut
+    to fit a consumer's limit).
+    """
+    if notices is None:
+        notices = []
     if fmt == "text" and compact:
         from .compact import render_compact
 
-        return render_compact(summary, color=color)
+        return render_compact(summary, color=color, width=width)
     if fmt == "text":
         from .text import render_text
 
@@ -57,9 +69,17 @@ def render(fmt: str, summary: RunSummary, *, color: bool = False, compact: bool 
     if fmt == "sarif":
         from .sarif import render_sarif
 
-        return render_sarif(summary)
+        return render_sarif(summary, category=category, notices=notices)
     if fmt == "github":
         from .github import render_github
 
         return render_github(summary)
+    if fmt == "junit":
+        from .junit import render_junit
+
+        return render_junit(summary)
+    if fmt == "gitlab":
+        from .gitlab import render_gitlab
+
+        return render_gitlab(summary)
     raise ValueError(f"unknown format {fmt!r}")

@@ -40,6 +40,8 @@ def render_json(summary: RunSummary) -> str:
             "documents": summary.documents,
             "objects": summary.objects,
             "patchesSkipped": summary.patches_skipped,
+            "notManifests": summary.not_manifests,
+            "gitIgnored": summary.git_ignored,
             "findings": len(summary.active),
             "suppressed": summary.suppressed,
             "baselineKnown": summary.baseline_known,

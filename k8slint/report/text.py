@@ -9,13 +9,26 @@ from . import RunSummary
 _COLORS = {"error": "31", "warning": "33", "info": "36"}
 # C0 and C1 control characters: a manifest value must never move the cursor or recolour.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that change how a line reads without being seen: bidirectional overrides,
+# embeddings and isolates (a name that displays reversed), zero-width characters (two
+# names that look equal), and the Unicode line and paragraph separators.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+# Lone surrogates: bytes of a file name that are not UTF-8 (U+DC80..U+DCFF stand for 0x80..0xFF).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def printable(text: str) -> str:
-    """One line, with control characters shown as escapes rather than obeyed."""
+    """One line, with control and invisible characters shown as escapes rather than obeyed."""
     text = _NEWLINE.sub(r"\\n", text)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _SURROGATE.sub(_surrogate, text)
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -46,15 +59,24 @@ def _plural(n: int, word: str) -> str:
 
 def summary_line(summary: RunSummary) -> str:
     checked = f"{_plural(summary.documents, 'document')}, {_plural(summary.objects, 'object')} checked"
+    extras = ""
     if summary.patches_skipped:
-        checked += f"; {_plural(summary.patches_skipped, 'kustomize patch file')} skipped"
+        extras += f"; {_plural(summary.patches_skipped, 'kustomize patch file')} skipped"
+    if summary.not_manifests:
+        extras += f"; {_plural(summary.not_manifests, 'file')} skipped as not manifests"
+    if summary.git_ignored:
+        extras += f"; {_plural(summary.git_ignored, 'path')} git ignores skipped"
     if summary.context_files:
-        checked += f"; {_plural(summary.context_files, 'context file')} read"
+        extras += f"; {_plural(summary.context_files, 'context file')} read"
     if summary.suppressed:
-        checked += f"; {summary.suppressed} suppressed"
+        extras += f"; {summary.suppressed} suppressed"
     if summary.baseline_known:
-        checked += f"; {summary.baseline_known} known from the baseline"
+        extras += f"; {summary.baseline_known} known from the baseline"
+    checked += extras
     active = summary.active
+    if not active and not summary.objects:
+        return (f"No Kubernetes objects found in {_plural(summary.files, 'file')}, "
+                f"so nothing was checked{extras}.")
     if not active:
         return f"No findings in {_plural(summary.files, 'file')}; {checked}."
     counts = summary.counts()

@@ -1,0 +1,110 @@
+"""examples/: the shop application shows each behavioural core rule exactly once, and
+examples/README.md shows exactly what `k8slint check examples/` prints."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from k8slint.cli import main
+
+from .helpers import REPO
+
+EXAMPLES = REPO / "examples"
+
+# `k8slint check examples/`, run from the repository's folder: the whole text report.
+EXPECTED = """\
+examples/shop/deployment.yaml:24:9: warning missing-prestop-hook container "storefront" has no preStop hook: on a drain it gets SIGTERM while Services and load balancers may still send it traffic, so in-flight requests fail; add lifecycle.preStop (a short sleep, or a graceful stop command)
+examples/shop/deployment.yaml:48:9: error latest-tag-drift image "registry.example.com/platform/flag-agent:latest" follows the moving tag latest but imagePullPolicy is IfNotPresent: each node keeps whichever latest it pulled first, so replicas run different code; pin a version tag or digest
+examples/shop/etcd.yaml:35:3: warning even-etcd-cluster etcd cluster of 4 members (replicas): quorum is 3, so it survives 1 failure, no more than 3 members would, and every write waits for one more peer; use an odd size: 3 or 5
+examples/shop/etcd.yaml:45:5: warning missing-termination-grace-period the pod spec sets no terminationGracePeriodSeconds: on a drain or upgrade its containers get the default 30 s after SIGTERM, whatever a clean shutdown needs; set it to the time a clean shutdown takes
+examples/shop/etcd.yaml:47:9: warning missing-image-pull-policy container "etcd" sets no imagePullPolicy: Kubernetes sets IfNotPresent (the tag is "3.5.15-0") when the object is created and keeps it when the image changes later; set imagePullPolicy explicitly
+examples/shop/session-cache.yaml:9:3: error etcd-no-fault-tolerance etcd cluster of 1 member (spec.size): draining or upgrading its node takes the whole store down, and with it everything that reads it; run 3 members (or 5) on separate nodes
+6 findings (2 errors, 4 warnings, 0 info) in 3 of 6 files; 8 documents, 7 objects checked; 1 suppressed.
+"""
+
+CORE_RULES = ("missing-image-pull-policy", "latest-tag-drift", "missing-termination-grace-period",
+              "missing-prestop-hook", "even-etcd-cluster", "etcd-no-fault-tolerance")
+
+
+@pytest.fixture
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain text run from the repository's folder, as a person types it; not under Actions."""
+    monkeypatch.chdir(REPO)
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "K8SLINT_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_check_examples_prints_exactly_the_readme_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "examples/"])
+    out, err = capsys.readouterr()
+    assert (code, out, err) == (1, EXPECTED, "")
+
+
+def test_each_core_rule_shows_exactly_once() -> None:
+    matches = [re.match(r"^\S+: (?:error|warning|info) ([a-z0-9-]+) ", line)
+               for line in EXPECTED.splitlines()[:-1]]
+    rules = Counter(match.group(1) for match in matches if match)
+    assert len(matches) == sum(rules.values())
+    assert rules == Counter(CORE_RULES)
+
+
+def test_the_readme_shows_the_output_word_for_word() -> None:
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    assert f"```console\n$ k8slint check examples/\n{EXPECTED}```\n" in readme
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_the_workflow_file_is_not_linted_as_an_object(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "examples/github-workflow.yaml"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert out == "No Kubernetes objects found in 1 file, so nothing was checked.\n"
+
+
+def _workflow() -> dict[Any, Any]:
+    # YAML 1.1 reads the key `on` as True: only jobs are looked at here.
+    workflow: dict[Any, Any] = yaml.safe_load((EXAMPLES / "github-workflow.yaml").read_text(encoding="utf-8"))
+    return workflow
+
+
+def test_the_workflow_uploads_what_the_action_wrote() -> None:
+    job = _workflow()["jobs"]["k8slint"]
+    assert job["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
+    steps = job["steps"]
+    action = next(step for step in steps if step.get("id") == "k8slint")
+    assert re.fullmatch(r"<owner>/k8slint@v\d+\.\d+\.\d+", action["uses"])
+    assert action["with"]["category"] == "k8slint"
+    upload = steps[steps.index(action) + 1]
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v4"
+    assert upload["if"] == "${{ !cancelled() }}"
+    assert upload["with"] == {"sarif_file": "${{ steps.k8slint.outputs.sarif-file }}", "category": "k8slint"}
+
+
+def test_the_workflows_action_tag_is_this_version() -> None:
+    version = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(encoding="utf-8"),
+                        re.MULTILINE)
+    assert version is not None
+    action = next(step for step in _workflow()["jobs"]["k8slint"]["steps"] if step.get("id") == "k8slint")
+    assert action["uses"].endswith(f"@v{version.group(1)}")
+
+
+def test_every_example_file_is_described_in_the_readme() -> None:
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    files = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*")
+                   if p.is_file() and p.name != "README.md")
+    assert files, "no example files"
+    missing = [name for name in files if f"`{name}`" not in readme]
+    assert not missing, f"examples/README.md does not mention {missing}"
+
+
+def test_examples_hold_no_tabs_or_trailing_spaces() -> None:
+    for path in sorted(EXAMPLES.rglob("*.y*ml")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            assert "\t" not in line and line == line.rstrip(), f"{Path(path).name}:{number}"
