@@ -108,3 +108,14 @@ def test_examples_hold_no_tabs_or_trailing_spaces() -> None:
     for path in sorted(EXAMPLES.rglob("*.y*ml")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             assert "\t" not in line and line == line.rstrip(), f"{Path(path).name}:{number}"
+
+
+def test_the_readme_shows_the_examples_and_the_workflow_as_they_are():
+    """The top-level README repeats the demo's output and the example workflow: both must
+    be what k8slint prints and what examples/ holds, never typed by hand."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    examples = (REPO / "examples" / "README.md").read_text(encoding="utf-8")
+    start = examples.index("```console\n$ k8slint check examples/")
+    block = examples[start:examples.index("```\n", start + 10) + 4]
+    assert block in readme
+    assert (REPO / "examples" / "github-workflow.yaml").read_text(encoding="utf-8") in readme

@@ -149,5 +149,62 @@ def test_generated_repositories_through_the_whole_run(files):
             Path(folder, f"f{n}.yaml").write_text(yaml.safe_dump_all(objects, allow_unicode=True))
         outcome = run(Options((folder,), jobs=1), Config(None, everything, {}))
         assert outcome.problems == []
-        for fmt in ("text", "json", "sarif", "github"):
+        for fmt in ("text", "json", "sarif", "github", "junit", "gitlab"):
             render(fmt, outcome.summary, compact=fmt == "text")
+
+
+# Names and keys a hostile repository might choose: control characters, bidi overrides,
+# option look-alikes, path tricks, bytes that are not UTF-8 (as surrogate escapes).
+HOSTILE_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab-=./ :#\\*?[]!{}%,") + ["\n", "\x1b", "\x00", "\u202e",
+                                                              "\u200b", "\udcff", "é"]),
+    min_size=1, max_size=12)
+
+
+def _file_name(text: str) -> str:
+    name = text.replace("/", "_").replace("\x00", "_").strip() or "x"
+    return name if name not in (".", "..") else "x" + name
+
+
+@settings(max_examples=max(20, EXAMPLES // 5), deadline=timedelta(seconds=20),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+          derandomize=os.environ.get("CI") == "true")
+@given(names=st.lists(HOSTILE_TEXT, min_size=1, max_size=3), key=HOSTILE_TEXT,
+       patches=st.lists(HOSTILE_TEXT, max_size=3), tagged=st.booleans())
+def test_hostile_file_names_config_keys_and_kustomizations(names, key, patches, tagged):
+    """Through the real command line: nothing crashes, nothing is written but the report
+    asked for, and no control or invisible character reaches stdout or stderr."""
+    import contextlib
+    import io
+    import re
+    import tempfile
+
+    from k8slint.cli import main
+
+    pod = (FIXTURES / "privileged-container" / "fail.yaml").read_text()
+    with tempfile.TemporaryDirectory() as folder:
+        root = os.fsencode(folder)
+        for name in names:
+            with open(root + b"/" + os.fsencode(_file_name(name) + ".yaml"), "w") as stream:
+                stream.write(pod)
+        (Path(folder) / ".git").mkdir()
+        (Path(folder) / ".k8slint.yaml").write_text(yaml.safe_dump({"rules": {key: "off"}}))
+        kustomization = {"patches": [{"path": p} for p in patches] + ["../" + patches[0] if patches else "x"]}
+        text = yaml.safe_dump(kustomization)
+        (Path(folder) / "kustomization.yaml").write_text(("when: !!timestamp 2026-99-99\n" if tagged else "") + text)
+        before = sorted(os.listdir(folder))
+        out, err = io.StringIO(), io.StringIO()
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                codes = [main(["check", "."]),
+                         main(["check", "--config", "/dev/null", "--format", "github", "--", *(
+                             _file_name(n) + ".yaml" for n in names)])]
+        finally:
+            os.chdir(cwd)
+        assert set(codes) <= {0, 1, 2}
+        assert sorted(os.listdir(folder)) == before
+        for stream in (out.getvalue(), err.getvalue()):
+            assert "internal error" not in stream
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\ud800-\udfff]", stream)
