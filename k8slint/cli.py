@@ -182,14 +182,20 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
                                    "(write it to a file with --output)")
     color = (output is None and fmt == "text" and sys.stdout.isatty()
              and "NO_COLOR" not in os.environ)
-    text = render(fmt, summary, color=color, compact=compact, category=category, notices=notices)
+    from .report.compact import DEFAULT_WIDTH
+
+    # A compact report wraps at the terminal's width on a terminal, and at a fixed width in
+    # a file, whatever terminal the run happened to start from.
+    text = render(fmt, summary, color=color, compact=compact, category=category, notices=notices,
+                  width=None if output is None else DEFAULT_WIDTH)
     targets = [(fmt, output)] + [(f, p) for f, p in reports]
     for report_fmt, path in targets:
         if path is None:
             click.echo(text, nl=False)
             continue
         body = text if report_fmt == fmt and path == output else render(
-            report_fmt, summary, compact=compact, category=category, notices=notices)
+            report_fmt, summary, compact=compact, category=category, notices=notices,
+            width=DEFAULT_WIDTH)
         try:
             write_text(path, body)
         except OSError as exc:
@@ -258,18 +264,6 @@ def explain(rule: str) -> int:
     return 0
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so workers stop and temporary files go."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _on_signal(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
 def _dash_after_double_dash(args: list[str]) -> list[str]:
     """After ``--`` every argument is a path: a file named ``-`` is that file, not stdin."""
     if "--" not in args:
@@ -293,16 +287,10 @@ def _show(exc: click.ClickException) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of raising it."""
-    import signal
+    from . import interrupt
 
     args = _dash_after_double_dash(list(argv) if argv is not None else sys.argv[1:])
-    previous = {}
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if signum is not None:
-            try:
-                previous[signum] = signal.signal(signum, _on_signal)
-            except ValueError:  # not the main thread (an embedding program): leave signals be
-                pass
+    restore_signals = interrupt.install()
     try:
         code = cli.main(args=args, prog_name="k8slint", standalone_mode=False)
     except click.ClickException as exc:
@@ -321,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    except Terminated as exc:
+    except interrupt.Terminated as exc:
         click.echo(f"Terminated by signal {exc.signum}.", err=True)
         return 128 + exc.signum
     except OSError as exc:  # standard output closed or full: an I/O error, not a bug
@@ -336,8 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"this; K8SLINT_DEBUG=1 shows where)"), err=True)
         return 2
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore_signals()
     try:
         sys.stdout.flush()  # here, not at exit, where a failure would print a traceback
     except OSError as exc:

@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Callable, Iterator
 
+from . import interrupt
 from .engine import DEFAULT_MAX_FILE_SIZE, Engine, FileResult, Source
 
 # Below this much input a pool costs more to start than it saves.
@@ -54,6 +55,7 @@ def lint_all(
             return
     engine = Engine(*engine_args[:2], max_file_size=max_file_size)
     for done, source in enumerate(sources, start=1):
+        interrupt.check()
         yield engine.lint_source(source)
         if progress:
             progress(done)
@@ -108,6 +110,7 @@ def _in_pool(pool, sources, progress) -> Iterator[FileResult]:
     with pool:
         try:
             for done, result in enumerate(pool.map(_lint_in_worker, sources, chunksize=2), 1):
+                interrupt.check()
                 yield result
                 if progress:
                     progress(done)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+from . import interrupt
 from .catalog import rule_index
 from .checks.cross import CROSS_CHECKS
 from .findings import Finding
@@ -120,6 +121,7 @@ def run(options: Options, config: Config) -> Outcome:
         if progress is not None and hasattr(progress, "close"):
             progress.close()
 
+    interrupt.check()
     if facts:
         findings.extend(cross_object_findings(Index(facts), severities, problems))
     ran = {rule for rule in severities if rule not in META_RULES}

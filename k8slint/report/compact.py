@@ -265,6 +265,8 @@ def _words(text: str) -> _Group:
 
 
 class _Renderer:
+    """The report's lines: the findings (``body``), then the legend of their messages."""
+
     def __init__(self, findings: Sequence[Finding], width: int, color: bool):
         self.findings = findings
         self.color = color
