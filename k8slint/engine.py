@@ -13,7 +13,7 @@ from .checks import CHECKS, Check
 from .checks.cross import CROSS_CHECKS
 from .index import Facts, facts_of
 from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
-from .findings import Finding, ObjectRef, Violation, stable_path
+from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
 from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, node_span, paths_to
 from .model import K8sObject, is_k8s_object, objects
 from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
@@ -183,13 +183,10 @@ class Engine:
 
     def _stamp(self, rule_id: str, file: _File, obj: K8sObject, ref: ObjectRef,
                violation: Violation) -> Finding:
-        pos = locate(obj.node, violation.path)
-        return Finding(
+        return make_finding(
             rule_id, self.severities[rule_id], violation.message, file.display,
-            pos.line, pos.column, pos.end_line, pos.end_column,
-            obj.api_version, obj.kind, obj.namespace, obj.name, tuple(violation.path),
-            stable_path=stable_path(obj.data, violation.path),
-            source=ref.source, object_key=ref.object_key, unit=ref.unit,
+            Span(*locate(obj.node, violation.path)), obj=ref, path=tuple(violation.path),
+            stable=stable_path(obj.data, violation.path),
         )
 
     def _duplicate(self, file: _File, document: Document, objs: list[K8sObject], dup, path: tuple) -> Finding:
@@ -197,30 +194,27 @@ class Engine:
         owner = next((o for o in objs if path[: len(o.prefix)] == o.prefix), None)
         if owner is None:
             owner = K8sObject(document.data, document.root, document)
-            ref = ObjectRef(file.exact, owner.name or "", (document.index, -1))
+            ref = ObjectRef(file.exact, owner.name or "", (document.index, -1), owner.api_version,
+                            owner.kind, owner.namespace, owner.name)
         else:
             ref = file.known_ref(owner)
-        pos = node_span(dup.node)
         first = dup.first.start_mark
         message = (
             f'key "{dup.key}" repeats in this mapping (first at {first.line + 1}:{first.column + 1}): '
             f"the API server's strict field validation rejects the object, and lenient "
             f"decoding keeps only the last value; remove one of them"
         )
-        return Finding(
+        inside = tuple(path[len(owner.prefix):])
+        return make_finding(
             "duplicate-key", self.severities["duplicate-key"], message, file.display,
-            pos.line, pos.column, pos.end_line, pos.end_column,
-            owner.api_version, owner.kind, owner.namespace, owner.name,
-            tuple(path[len(owner.prefix):]),
-            stable_path=stable_path(owner.data, tuple(path[len(owner.prefix):])),
-            source=ref.source, object_key=ref.object_key, unit=ref.unit,
+            Span(*node_span(dup.node)), obj=ref, path=inside, stable=stable_path(owner.data, inside),
         )
 
     def _file_finding(self, result: FileResult, file: _File, rule_id: str, problem: ParseProblem) -> None:
         if rule_id in self.severities:
-            result.findings.append(Finding(
+            result.findings.append(make_finding(
                 rule_id, self.severities[rule_id], problem.message, file.display,
-                problem.line, problem.column, problem.line, problem.column + 1,
+                Span(problem.line, problem.column, problem.line, problem.column + 1),
                 source=file.exact,
             ))
 
@@ -246,7 +240,7 @@ class _File:
             count = self._unnamed.get((obj.kind, prefix), 0) + 1
             self._unnamed[(obj.kind, prefix)] = count
             name = f"{prefix}*#{count}"  # not a valid name, so never equal to a real one
-        ref = ObjectRef(self.exact, name, unit)
+        ref = ObjectRef(self.exact, name, unit, obj.api_version, obj.kind, obj.namespace, obj.name)
         self._refs[id(obj.node)] = ref
         return ref
 

@@ -16,11 +16,25 @@ class Violation(NamedTuple):
 
 
 class ObjectRef(NamedTuple):
-    """Which object of which file: what suppressions and baselines key on."""
+    """Which object of which file: what reports name, and what suppressions and
+    baselines key on."""
 
     source: str  # the file's exact path
     object_key: str  # its name, or generateName*#n for the n-th such unnamed object
     unit: tuple  # (document index, list item index or -1)
+    api_version: str | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+
+
+class Span(NamedTuple):
+    """Where a finding points: 1-based lines, columns in Unicode code points."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
 
 
 class Finding(NamedTuple):
@@ -90,3 +104,19 @@ def identity(f: Finding) -> tuple:
     Suppressions, baselines and SARIF fingerprints all key on this."""
     return (f.source or f.file, f.kind or "", f.namespace or "", f.object_key or f.name or "",
             f.stable_path or f.dotted_path)
+
+
+def make_finding(rule: str, severity: str, message: str, file: str, where: Span, *,
+                 source: str = "", obj: ObjectRef | None = None, path: tuple = (),
+                 stable: str = "") -> Finding:
+    """The one place a finding is made, for every rule and every kind of finding (a
+    rule's check, a cross-object rule, a file that does not parse, a suppression's own
+    finding): file, position, object identity and path are stamped here, always alike."""
+    line, column, end_line, end_column = where
+    if obj is None:
+        return Finding(rule, severity, message, file, line, column, end_line, end_column,
+                       path=path, stable_path=stable, source=source or file)
+    return Finding(rule, severity, message, file, line, column, end_line, end_column,
+                   obj.api_version, obj.kind, obj.namespace, obj.name, path,
+                   stable_path=stable, source=obj.source, object_key=obj.object_key,
+                   unit=obj.unit)

@@ -14,8 +14,8 @@ from typing import Any, Iterable, NamedTuple
 
 from .findings import stable_path
 from .selectors import selector_matches
-from .loader import Position, locate
-from .model import K8sObject, mapping, pod_spec, sequence
+from .loader import Position, is_templated, locate
+from .model import K8sObject, mapping, pod_spec, pod_template_labels, sequence
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController",
                             "DaemonSet", "Job", "CronJob", "Pod"})
@@ -133,15 +133,15 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
     if kind in SCALED_KINDS:  # with or without a usable pod template
         replicas = _literal_int(spec.get("replicas"))
         anchors["replicas"] = ("spec", "replicas")
-    if kind in WORKLOAD_KINDS and ps is not None:
-        template_meta = obj.data
-        for step in ps.path[:-1] + ("metadata",):
-            template_meta = mapping(template_meta).get(step)
-        labels = mapping(mapping(template_meta).get("labels"))
-        pod_labels = {k: v for k, v in labels.items() if isinstance(v, str)}
+    # The pods' labels come from the template's metadata, whatever its spec: a template
+    # with labels and no spec (a kustomize base, a patch target) still makes those pods.
+    template_labels = pod_template_labels(obj) if kind in WORKLOAD_KINDS else None
+    if template_labels is not None:
+        pod_labels = {k: v for k, v in template_labels.items() if isinstance(v, str)}
         if kind == "Job" and isinstance(obj.name, str):  # the Job controller adds these
             pod_labels.setdefault("job-name", obj.name)
             pod_labels.setdefault("batch.kubernetes.io/job-name", obj.name)
+    if kind in WORKLOAD_KINDS and ps is not None:
         if any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in sequence(ps.spec.get("volumes"))):
             flags.add("pvc")
         if kind == "StatefulSet":
@@ -185,8 +185,7 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
 
 def selector_is_literal(selector: Any) -> bool:
     """Templated labels cannot be matched: such selectors are skipped, never guessed."""
-    text = repr(selector)
-    return "$" not in text and "{{" not in text
+    return not is_templated(repr(selector))
 
 
 class Index:

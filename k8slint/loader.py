@@ -592,10 +592,25 @@ def paths_to(root: Node, targets: list[Node]) -> dict[int, Path]:
     return found
 
 
-NON_LITERAL = re.compile(r"\$|\{\{")
+# A part of a value that a template or envsubst fills in later: Helm's ``{{ ... }}`` (an
+# unclosed one runs to the end), ``${VAR}``, Kubernetes' ``$(VAR)``, ``$VAR``, and any other
+# ``$``. The one definition of "templated": every rule that skips such values asks here.
+TEMPLATED_PART = re.compile(r"\{\{.*?(?:\}\}|$)|\$(?:\{[^}]*\}?|\([^)]*\)?|\w*)", re.DOTALL)
+
+
+def is_templated(text: str) -> bool:
+    """Whether some part of ``text`` is filled in later, so its value cannot be judged."""
+    return TEMPLATED_PART.search(text) is not None
 
 
 def is_literal(value: Any) -> bool:
     """False for text that a template or envsubst fills in later: never guess its value."""
-    return isinstance(value, str) and not NON_LITERAL.search(value)
+    return isinstance(value, str) and not is_templated(value)
+
+
+def mask_templated(text: str, mask: str = "\0") -> str:
+    """``text`` with every templated part overwritten by ``mask`` characters, keeping its
+    length, so that the literal parts keep their offsets and a template's own ``/``, ``:``
+    or ``@`` cannot be mistaken for the text's."""
+    return TEMPLATED_PART.sub(lambda m: mask * len(m.group()), text)
 

@@ -6,7 +6,7 @@ from typing import Any, Iterator, NamedTuple
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from .loader import Document, Path
+from .loader import Document, Path, mask_templated
 
 
 class K8sObject:
@@ -142,6 +142,28 @@ def pod_spec(obj: K8sObject) -> PodSpec | None:
     return PodSpec(path, value, obj.kind not in RUN_TO_COMPLETION_KINDS and not runs_once)
 
 
+def pod_template(obj: K8sObject) -> tuple[Path, dict] | None:
+    """Where a workload's pod template is, and the template, whatever its ``spec`` holds
+    (a Pod is its own template). None for other objects, or when there is no template."""
+    known = _POD_SPEC_PATHS.get(obj.kind)
+    if known is None or obj.group not in known[0]:
+        return None
+    path = known[1][:-1]
+    value: Any = obj.data
+    for step in path:
+        value = mapping(value).get(step)
+    return (path, value) if isinstance(value, dict) else None
+
+
+def pod_template_labels(obj: K8sObject) -> dict | None:
+    """The labels a workload's pods get from its template, as written (``{}`` when it sets
+    none); None when it has no pod template."""
+    template = pod_template(obj)
+    if template is None:
+        return None
+    return mapping(mapping(template[1].get("metadata")).get("labels"))
+
+
 class Container(NamedTuple):
     path: Path  # from the object's root to the container item
     data: dict
@@ -177,16 +199,33 @@ def containers(spec: PodSpec) -> Iterator[Container]:
 
 
 class ImageRef(NamedTuple):
-    """An image reference: ``[registry/]repository[:tag][@digest]``."""
+    """An image reference: ``[registry/]repository[:tag][@digest]``.
+
+    Parts are the text as written; a part that a template fills in (``{{ .Values.tag }}``,
+    ``$PROJECT_ID``) is named in ``templated``, and only the literal parts are judged.
+    """
 
     registry: str | None
     repository: str
     tag: str | None
     digest: str | None
+    # Of "registry" (the first path segment: whether a registry is named, and which),
+    # "name" (the last path segment), "tag" and "digest": those a template fills in.
+    templated: frozenset[str] = frozenset()
+
+    @property
+    def tag_unknown(self) -> bool:
+        """A template fills in the tag, or may (no tag, no digest, a templated last segment)."""
+        if self.digest is not None:
+            return "tag" in self.templated
+        return "tag" in self.templated if self.tag is not None else "name" in self.templated
 
     @property
     def effective_tag(self) -> str | None:
-        """The tag the kubelet pulls: ``latest`` when neither tag nor digest is given."""
+        """The tag the kubelet pulls: ``latest`` when neither tag nor digest is given; None
+        when pinned by digest alone or when the tag is not literal (see ``tag_unknown``)."""
+        if self.tag_unknown:
+            return None
         if self.tag is None and self.digest is None:
             return "latest"
         return self.tag
@@ -197,19 +236,44 @@ class ImageRef(NamedTuple):
         return self.digest is None and self.effective_tag == "latest"
 
     @property
+    def registry_unknown(self) -> bool:
+        """A template fills in the first path segment, which may or may not be a registry."""
+        return "registry" in self.templated
+
+    @property
     def basename(self) -> str:
         return self.repository.rpartition("/")[2]
 
 
+_MASK = "\0"
+
+
 def image_ref(text: str) -> ImageRef:
-    name, _, digest = text.partition("@")
-    head, slash, last = name.rpartition("/")
-    tag = None
-    if ":" in last:
-        last, _, tag = last.rpartition(":")
-    repository = head + slash + last
+    # Cut where the literal text says, never at a ``/``, ``:`` or ``@`` inside a template.
+    masked = mask_templated(text, _MASK)
+    at = masked.find("@")
+    name_end = at if at >= 0 else len(text)
+    slash = masked.rfind("/", 0, name_end)
+    colon = masked.rfind(":", slash + 1, name_end)
+    repository_end = colon if colon >= 0 else name_end
+    first_slash = masked.find("/", 0, repository_end)
     registry = None
-    first, sep, rest = repository.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, repository = first, rest
-    return ImageRef(registry, repository, tag, digest or None)
+    repository_start = 0
+    if first_slash >= 0:
+        first = masked[:first_slash]
+        if "." in first or ":" in first or first == "localhost":
+            registry, repository_start = text[:first_slash], first_slash + 1
+    templated = {
+        part
+        for part, (begin, end) in {
+            "registry": (0, first_slash if first_slash >= 0 else repository_end),
+            "name": (slash + 1, repository_end),
+            "tag": (colon + 1, name_end) if colon >= 0 else (0, 0),
+            "digest": (at + 1, len(text)) if at >= 0 else (0, 0),
+        }.items()
+        if _MASK in masked[begin:end]
+    }
+    tag = text[colon + 1:name_end] if colon >= 0 else None
+    digest = text[at + 1:] if at >= 0 else ""
+    return ImageRef(registry, text[repository_start:repository_end], tag, digest or None,
+                    frozenset(templated))

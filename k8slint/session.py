@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple
 from . import interrupt
 from .catalog import rule_index
 from .checks.cross import CROSS_CHECKS
-from .findings import Finding
+from .findings import Finding, ObjectRef, Span, make_finding
 from .index import Index
 from .config import EMPTY, Config, find_config, load_config
 from .discover import Exclusions, Walk, discover
@@ -179,12 +179,10 @@ def cross_object_findings(index: Index, severities: dict[str, str], problems: li
                 continue
             anchor = f.anchors[violation.anchor]
             pos = anchor.position
-            source, object_key, unit = f.ref or (f.file, f.name or "", ())
-            found.append(Finding(
-                rule_id, severities[rule_id], violation.message, f.file,
-                pos.line, pos.column, pos.end_line, pos.end_column,
-                f.api_version, f.kind, f.namespace, f.name, anchor.path,
-                stable_path=anchor.stable_path,
-                source=source, object_key=object_key, unit=unit,
+            ref = f.ref or ObjectRef(f.file, f.name or "", (), f.api_version, f.kind,
+                                     f.namespace, f.name)
+            found.append(make_finding(
+                rule_id, severities[rule_id], violation.message, f.file, Span(*anchor.position),
+                obj=ref, path=anchor.path, stable=anchor.stable_path,
             ))
     return found

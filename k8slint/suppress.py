@@ -20,7 +20,7 @@ from typing import Iterable, NamedTuple
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .discover import display
-from .findings import Finding
+from .findings import Finding, Span, make_finding
 from .loader import locate
 from .model import K8sObject, mapping
 
@@ -157,8 +157,8 @@ def apply(
 
 
 def _meta(s: Suppression, rule: str, message: str, severities: dict[str, str]) -> Finding:
-    return Finding(rule, severities[rule], message, display(s.file), s.line, s.column, s.line,
-                   s.end_column, source=s.file)
+    return make_finding(rule, severities[rule], message, display(s.file),
+                        Span(s.line, s.column, s.line, s.end_column), source=s.file)
 
 
 def outside_scalars(found: list[Suppression], roots: Iterable[Node]) -> list[Suppression]:

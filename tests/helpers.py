@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -15,16 +16,42 @@ FIXTURES = REPO / "fixtures"
 SHARED = Path(os.environ.get("K8SLINT_SHARED", REPO.parent / "shared"))
 CORPUS = Path(os.environ.get("K8SLINT_CORPUS", SHARED / "corpus"))
 SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
-_MARK = re.compile(r"(?:#|//)\s*expect:\s*([a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)")
 
 
-def expected_marks(path: Path) -> set[tuple[str, int]]:
-    """(rule, line) for every ``# expect: rule[, rule]`` mark in a fixture."""
-    marks = set()
+class Mark(NamedTuple):
+    """One finding a fixture expects: its rule, line and column (1-based, as k8slint reports
+    them). ``column`` is None for a mark written without one, which the fixture test rejects."""
+
+    rule: str
+    line: int
+    column: int | None
+
+
+# ``# expect: rule-a@9, rule-b@11`` (``// expect:`` in a JSON fixture), ending its line.
+_EXPECT = re.compile(r"(?:#|//)\s*expect:(.*)$")
+_EXPECT_ITEM = re.compile(r"\s*([a-z0-9-]+)(?:@([0-9]+))?\s*")
+
+
+class MarkError(ValueError):
+    """A mark that does not read as ``# expect: rule@column[, rule@column]...``."""
+
+
+def expected_marks(path: Path) -> list[Mark]:
+    """Every ``# expect: rule@column`` mark of a fixture, one per expected finding, in file
+    order. Several on one line are separated by commas; a mark repeated on a line expects
+    that finding twice."""
+    marks = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = _MARK.search(line)
-        if match:
-            marks.update((rule.strip(), number) for rule in match.group(1).split(","))
+        match = _EXPECT.search(line)
+        if not match:
+            continue
+        for item in match.group(1).split(","):
+            parsed = _EXPECT_ITEM.fullmatch(item)
+            if parsed is None or (parsed.group(2) is not None and int(parsed.group(2)) < 1):
+                raise MarkError(f"{path}:{number}: {item.strip()!r} is not rule@column "
+                                f"(a rule id, then @ and the 1-based column)")
+            column = int(parsed.group(2)) if parsed.group(2) is not None else None
+            marks.append(Mark(parsed.group(1), number, column))
     return marks
 
 

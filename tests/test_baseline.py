@@ -53,8 +53,8 @@ def test_a_new_finding_is_reported_and_old_ones_are_not(capsys, repo):
     run(capsys, "check", "deploy", "--write-baseline", "base.json")
     path = repo / "deploy" / "missing-prestop-hook.yaml"
     path.write_text(path.read_text().replace(
-        "      - name: metrics  # expect: missing-prestop-hook",
-        "      - name: metrics  # expect: missing-prestop-hook\n"
+        "      - name: metrics  # expect: missing-prestop-hook@9",
+        "      - name: metrics  # expect: missing-prestop-hook@9\n"
         "        image: example/metrics:0.3\n      - name: added-today",
     ))
     code, out, _ = run(capsys, "check", "deploy", "--baseline", "base.json", "--disable",

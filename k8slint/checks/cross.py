@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Iterator, NamedTuple
 
 from ..index import NOT_LITERAL, UNSET, Facts, Index, selector_is_literal
+from ..loader import is_literal
 
 REPLICATED_KINDS = ("Deployment", "StatefulSet")
 SCALED = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
@@ -100,7 +101,8 @@ def pdb_blocks_drain(index: Index) -> Iterator[CrossViolation]:
         required = min_available if percent is None else -(-percent * total // 100)
         if 0 < total <= required:
             names = ", ".join(w.called for w in selected)
-            need = f"{min_available} pods" if percent is None else f"{min_available} of its pods ({required})"
+            need = (f"{min_available} pod{'' if min_available == 1 else 's'}" if percent is None
+                    else f"{min_available} of its pods ({required})")
             yield CrossViolation(pdb, "minAvailable", (
                 f"{pdb.called} requires {need} available but selects only {total} "
                 f"({names}): no pod may ever be evicted, so a node drain waits forever; "
@@ -134,7 +136,7 @@ def unknown_service_account(index: Index) -> Iterator[CrossViolation]:
     for kind in sorted(index.by_kind):
         for f in index.by_kind[kind]:
             name = f.service_account
-            if name is None or name == "default" or "$" in name or "{{" in name:
+            if name is None or name == "default" or not is_literal(name):
                 continue
             if index.has("ServiceAccount", f.namespace, name):
                 continue

@@ -6,18 +6,19 @@ import re
 from typing import Iterator
 
 from ..findings import Violation
-from ..loader import is_literal
+from ..loader import TEMPLATED_PART
 from ..model import Container, K8sObject, containers, image_ref, pod_spec
 
 
 def _images(obj: K8sObject) -> Iterator[tuple[Container, str]]:
-    """(container, image text) for every container whose image is written out literally."""
+    """(container, image text) for every container with an image; a templated part of it
+    (``$PROJECT_ID/app:latest``) leaves the literal parts to be judged."""
     spec = pod_spec(obj)
     if spec is None:
         return
     for container in containers(spec):
         image = container.data.get("image")
-        if is_literal(image) and image.strip():
+        if isinstance(image, str) and image.strip():
             yield container, image.strip()
 
 
@@ -47,7 +48,10 @@ _HUB_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-
 def implicit_docker_hub(obj: K8sObject) -> Iterator[Violation]:
     for container, image in _images(obj):
         ref = image_ref(image)
-        if ref.registry is not None or not _HUB_REPOSITORY.match(ref.repository):
+        if ref.registry is not None or ref.registry_unknown:
+            continue
+        # A templated part of the repository stands for some valid name.
+        if not _HUB_REPOSITORY.match(TEMPLATED_PART.sub("x", ref.repository)):
             continue
         namespace = "" if "/" in ref.repository else "library/"
         pinned = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")

@@ -25,8 +25,8 @@ def missing_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
         if not _unset(container.data.get("imagePullPolicy")):
             continue
         image = container.data.get("image")
-        if is_literal(image):
-            ref = image_ref(image)
+        ref = image_ref(image) if isinstance(image, str) else None
+        if ref is not None and not ref.tag_unknown:
             # The API server's rule: Always when the tag is latest (or absent with no
             # digest), IfNotPresent otherwise, digest or not.
             if ref.effective_tag == "latest":
@@ -71,7 +71,7 @@ def latest_tag_drift(obj: K8sObject) -> Iterator[Violation]:
     for container in containers(spec):
         image = container.data.get("image")
         policy = container.data.get("imagePullPolicy")
-        if policy not in ("IfNotPresent", "Never") or not is_literal(image):
+        if policy not in ("IfNotPresent", "Never") or not isinstance(image, str):
             continue
         ref = image_ref(image)
         if not ref.pulls_latest:

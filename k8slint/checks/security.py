@@ -344,10 +344,52 @@ _NOT_THE_SECRET = frozenset({
 # Well-known names that only look like secrets: etcd's cluster token just keeps two
 # clusters bootstrapped on one network apart.
 _NOT_SECRETS = frozenset({"ETCD_INITIAL_CLUSTER_TOKEN", "INITIAL_CLUSTER_TOKEN"})
-# Values that switch something on or off, count, or name a file, rather than hold a secret.
-_NOT_A_SECRET_VALUE = re.compile(
-    r"(?i)^(true|false|yes|no|on|off|enabled?|disabled?|none|null|\d{1,3}|/.*)$"
+# Values that switch something on or off, or count, rather than hold a secret.
+_SWITCH_OR_COUNT = re.compile(r"(?i)^(true|false|yes|no|on|off|enabled?|disabled?|none|null|\d{1,3})$")
+# A file the secret is read from: a path from the root, the working folder or home, or a
+# path-like name with an extension secrets are kept in (tls.key, sa/credentials.json).
+_FILE_PATH = re.compile(
+    r"(?i)^(?:/|\./|\.\./|~/).*$"
+    r"|^[\w.@+-]+(?:/[\w.@+-]+)*\.(?:pem|key|crt|cert|cer|der|csr|p12|pfx|jks|keystore|truststore"
+    r"|pub|asc|gpg|json|ya?ml|toml|ini|conf|cfg|env|txt|properties|xml)$",
+    re.DOTALL,
 )
+# Where a secret manager or an injector is told to fetch the secret from.
+_SECRET_REFERENCE = re.compile(
+    r"(?i)^(?:secretref:|vault:|ref\+|arn:aws:(?:secretsmanager|ssm|kms):|sm://|berglas://|op://"
+    r"|gcpsm:|awssm:|azkv:|akv://|keyvault:|<path:|@microsoft\.keyvault\(|projects/[^/\s]+/secrets/)"
+)
+# One setting of a list of them: etcd's --auth-token "jwt,priv-key=/path,sign-method=RS256".
+_SETTING = re.compile(r"^\s*([A-Za-z][\w.-]*)\s*(?:=(.*))?$", re.DOTALL)
+
+
+def _not_a_secret_value(text: str) -> bool:
+    """Whether a literal value reads as a switch, a count, a file path, a reference to a
+    secret kept elsewhere, or a list of settings none of which is itself a secret."""
+    if _SWITCH_OR_COUNT.match(text) or _FILE_PATH.match(text) or _SECRET_REFERENCE.match(text):
+        return True
+    settings: list[tuple[str, str | None]] = []
+    for part in re.split(r"[,;]", text):
+        match = _SETTING.match(part)
+        if match is None:
+            return False
+        settings.append((match.group(1), match.group(2)))
+    if len(settings) < 2 or all(value is None for _, value in settings):
+        return False
+    return all(
+        value is None or not value.strip() or not _names_a_secret_setting(key)
+        or _not_a_secret_value(value.strip())
+        for key, value in settings
+    )
+
+
+def _names_a_secret_setting(key: str) -> bool:
+    """A setting inside a value: a secret-like name, or the short ones such lists use
+    (``priv-key=``, ``PWD=`` of an ODBC connection string)."""
+    words = re.split(r"[^A-Z0-9]+", _HUMP.sub("_", key).upper())
+    return _secret_like(key) or words[-1] in ("KEY", "PWD", "PASS")
+
+
 _HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -372,7 +414,7 @@ def env_secret_value(obj: K8sObject) -> Iterator[Violation]:
             if not is_literal(name) or not _secret_like(name):
                 continue
             text = value.strip() if is_literal(value) else ""
-            if not text or _NOT_A_SECRET_VALUE.match(text):
+            if not text or _not_a_secret_value(text):
                 continue
             yield Violation(
                 container.path + ("env", i, "value"),

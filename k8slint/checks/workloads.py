@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from ..findings import Violation
-from ..loader import is_literal
-from ..model import K8sObject, mapping, pod_spec, sequence
+from ..loader import is_literal, is_templated
+from ..model import K8sObject, mapping, pod_spec, pod_template_labels, sequence
 from ..selectors import UnknownSelector, label_text, selector_mismatch
 from ._util import as_yaml, is_count
 
@@ -121,6 +121,117 @@ def job_ttl(obj: K8sObject) -> Iterator[Violation]:
 # --- spreading ------------------------------------------------------------------------------
 
 
+_ANTI_AFFINITY_LISTS = ("requiredDuringSchedulingIgnoredDuringExecution",
+                        "preferredDuringSchedulingIgnoredDuringExecution")
+
+
+class _Shortfall(NamedTuple):
+    """Why a podAntiAffinity term or a topologySpreadConstraint spreads nothing."""
+
+    path: tuple  # the part that is wrong: a labelSelector, namespaces, the term itself
+    detail: str
+    fix: str
+
+
+def _own_labels(obj: K8sObject) -> dict | None:
+    """The labels the workload's pods carry; None when one is templated (never guessed)."""
+    labels = {}
+    for key, value in mapping(pod_template_labels(obj)).items():
+        key_text, value_text = label_text(key), label_text(value)
+        if key_text is None or value_text is None:
+            return None
+        labels[key_text] = value_text
+    return labels
+
+
+def _selector_shortfall(term: dict, path: tuple, what: str, labels: dict | None) -> _Shortfall | None:
+    """Why ``term``'s labelSelector does not select the workload's own pods, or None when it
+    does or cannot be judged (templated, or a shape the API server rejects anyway)."""
+    selector = term.get("labelSelector")
+    where = path + ("labelSelector",)
+    if selector is None:
+        return _Shortfall(where, f"{what} has no labelSelector, so it selects no pod",
+                          "give it a labelSelector on the pod template's labels")
+    if labels is None or not isinstance(selector, dict) or is_templated(repr(selector)):
+        return None
+    try:
+        reason = selector_mismatch(selector, labels)
+    except UnknownSelector:
+        return None
+    if reason is None:
+        # mismatchLabelKeys adds "key notin (the pod's own value)", which its own pods fail.
+        raw_keys = term.get("mismatchLabelKeys")
+        excluded = [k for k in sequence(raw_keys) if isinstance(k, str) and k in labels]
+        if not excluded:
+            return None
+        reason = f"mismatchLabelKeys excludes pods with the same {excluded[0]} as this one"
+    return _Shortfall(where, f"{what}'s labelSelector does not select its own pods ({reason})",
+                      "make its labelSelector select the pod template's labels")
+
+
+def _namespace_shortfall(term: dict, path: tuple, what: str, namespace: str | None) -> _Shortfall | None:
+    """Why ``term`` looks for pods only outside the workload's namespace, or None."""
+    if term.get("namespaceSelector") is not None:
+        return None  # {} is every namespace; any other selector needs the live namespaces
+    names = term.get("namespaces")
+    if not is_literal(namespace) or not isinstance(names, list) or not names:
+        return None  # none listed: the pod's own namespace
+    if not all(is_literal(name) for name in names) or namespace in names:
+        return None
+    shown = ", ".join(names)
+    return _Shortfall(
+        path + ("namespaces",),
+        f"{what} looks only at pods in namespace{'s' if len(names) > 1 else ''} {shown}, "
+        f"not in {namespace} where its own pods run",
+        "drop namespaces (the pods' own namespace is the default) or list theirs",
+    )
+
+
+def _spread_terms(spec_path: tuple, pod: dict) -> Iterator[tuple[tuple, object, str]]:
+    """(path, term, what) for every podAntiAffinity term and topologySpreadConstraint."""
+    anti_path = spec_path + ("affinity", "podAntiAffinity")
+    affinity = pod.get("affinity")
+    anti = mapping(affinity).get("podAntiAffinity")
+    for path, value in ((spec_path + ("affinity",), affinity), (anti_path, anti)):
+        if value is not None and not isinstance(value, dict):
+            yield path, value, "podAntiAffinity"  # templated or odd: not judged
+            return
+    anti = mapping(anti)
+    for key in _ANTI_AFFINITY_LISTS:
+        terms = anti.get(key)
+        if not isinstance(terms, list):
+            if terms is not None:
+                yield anti_path + (key,), terms, "podAntiAffinity"  # not a list: not judged
+            continue
+        for i, item in enumerate(terms):
+            if key.startswith("preferred") and isinstance(item, dict):
+                yield anti_path + (key, i, "podAffinityTerm"), item.get("podAffinityTerm"), "the podAntiAffinity term"
+            else:
+                yield anti_path + (key, i), item, "the podAntiAffinity term"
+    constraints = pod.get("topologySpreadConstraints")
+    if constraints is not None and not isinstance(constraints, list):
+        yield spec_path + ("topologySpreadConstraints",), constraints, "topologySpreadConstraints"
+    for i, item in enumerate(sequence(constraints)):
+        yield spec_path + ("topologySpreadConstraints", i), item, "the topologySpreadConstraint"
+
+
+def _shortfall(path: tuple, term: object, what: str, obj: K8sObject, labels: dict | None) -> _Shortfall | None:
+    """Why one term spreads none of the workload's own pods, or None when it counts."""
+    if not isinstance(term, dict):
+        # A preferred term without its podAffinityTerm spreads nothing; anything else that
+        # is not a mapping is templated, or a shape the API server rejects: not judged.
+        if term is None and path[-1] == "podAffinityTerm":
+            return _Shortfall(path, f"{what} has no podAffinityTerm", "add a podAffinityTerm")
+        return None
+    if what == "the topologySpreadConstraint":
+        key = term.get("topologyKey")
+        if key is None or key == "":
+            return _Shortfall(path, f"{what} has no topologyKey",
+                              "set topologyKey: kubernetes.io/hostname")
+        return _selector_shortfall(term, path, what, labels)
+    return _selector_shortfall(term, path, what, labels) or _namespace_shortfall(term, path, what, obj.namespace)
+
+
 def no_anti_affinity(obj: K8sObject) -> Iterator[Violation]:
     if obj.kind not in ("Deployment", "StatefulSet") or obj.group not in ("apps", "extensions"):
         return
@@ -130,16 +241,30 @@ def no_anti_affinity(obj: K8sObject) -> Iterator[Violation]:
     replicas = mapping(obj.data.get("spec")).get("replicas")
     if not is_count(replicas) or replicas < 2:  # unset means 1; templated is not guessed
         return
-    if mapping(spec.spec.get("affinity")).get("podAntiAffinity"):
+    labels = _own_labels(obj)
+    shortfalls = []
+    for path, term, what in _spread_terms(spec.path, spec.spec):
+        shortfall = _shortfall(path, term, what, obj, labels)
+        if shortfall is None:
+            return  # this term spreads the workload's own pods
+        shortfalls.append(shortfall)
+    if not shortfalls:
+        yield Violation(
+            spec.path + ("affinity", "podAntiAffinity"),
+            f"{_named(obj)} runs {replicas} replicas with no podAntiAffinity or "
+            f"topologySpreadConstraints: the scheduler may place several on one node, so one "
+            f"node drain or failure takes them down together; add a topologySpreadConstraint "
+            f"on kubernetes.io/hostname (or a preferred podAntiAffinity)",
+        )
         return
-    if spec.spec.get("topologySpreadConstraints"):
-        return
+    first = shortfalls[0]
+    others = len(shortfalls) - 1
+    more = {0: "", 1: ", nor does its other term"}.get(others, f", nor do its {others} other terms")
     yield Violation(
-        spec.path + ("affinity", "podAntiAffinity"),
-        f"{_named(obj)} runs {replicas} replicas with no podAntiAffinity or "
-        f"topologySpreadConstraints: the scheduler may place several on one node, so one "
-        f"node drain or failure takes them down together; add a topologySpreadConstraint "
-        f"on kubernetes.io/hostname (or a preferred podAntiAffinity)",
+        first.path,
+        f"{_named(obj)} runs {replicas} replicas, but nothing spreads them: {first.detail}"
+        f"{more}; the scheduler may place several on one node, so one node drain or failure "
+        f"takes them down together; {first.fix}",
     )
 
 
