@@ -139,7 +139,8 @@ def main() -> int:
     one = measure("k8slint check ONE-FILE", lint + ["check", str(args.single)])
     floor = measure("parse floor (ruamel C composer)", [py, "-c", FLOOR, str(args.corpus)])
     jobs1 = measure("k8slint check -j1 CORPUS", lint + ["check", "-j1", str(args.corpus)])
-    jobsn = measure(f"k8slint check CORPUS (default jobs: {os.cpu_count()})", lint + ["check", str(args.corpus)])
+    jobsn = measure(f"k8slint check CORPUS (default jobs: {os.cpu_count()})",
+                    lint + ["check", str(args.corpus)])
 
     scaled = None
     if args.scale:

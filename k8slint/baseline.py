@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .findings import Finding, identity
 
@@ -41,7 +41,7 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
     counts = Counter(_key(f, base) for f in findings)
     import json
 
-    entries = [dict(zip(_FIELDS, key), count=n) for key, n in sorted(counts.items())]
+    entries = [dict(zip(_FIELDS, key, strict=True), count=n) for key, n in sorted(counts.items())]
     text = json.dumps({"format": FORMAT, "version": VERSION, "findings": entries}, indent=2) + "\n"
     from .output import write_text
 

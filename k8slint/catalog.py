@@ -16,9 +16,10 @@ import yaml
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
+    # The stubs see two unrelated classes under one name; either is a loader class here.
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-REQUIRED_FIELDS = ("id", "summary", "severity", "kinds", "why", "example", "fix")
+REQUIRED_FIELDS = ("id", "summary", "severity", "why", "example", "fix")
 
 
 class RuleMeta(NamedTuple):
@@ -26,7 +27,6 @@ class RuleMeta(NamedTuple):
     summary: str
     severity: str
     enabled: bool
-    kinds: tuple[str, ...]  # kinds it applies to; () for rules about files, not objects
     tags: tuple[str, ...]
     precision: str
     why: str
@@ -38,9 +38,6 @@ class RuleMeta(NamedTuple):
     # GitHub code scanning's ``security-severity`` ("0.1" to "10.0"): on every rule tagged
     # ``security`` and on no other, so that code scanning ranks it as a security alert.
     security_severity: str | None = None
-
-    def applies_to(self, kind: str) -> bool:
-        return "*" in self.kinds or kind in self.kinds
 
 
 def rules_dir() -> Path:
@@ -80,7 +77,6 @@ def _read(path: Path) -> RuleMeta:
         summary=data["summary"].strip(),
         severity=data["severity"],
         enabled=bool(data.get("enabled", True)),
-        kinds=tuple(data["kinds"] or ()),
         tags=tags,
         precision=data.get("precision", "high"),
         why=data["why"].strip(),
@@ -120,7 +116,6 @@ class RuleBrief(NamedTuple):
     id: str
     severity: str
     enabled: bool
-    kinds: tuple[str, ...]
     params: dict | None
 
 
@@ -140,7 +135,7 @@ def rule_index_source() -> str:
         "",
         "RULES = {",
     ]
-    for meta in catalog().values():
-        lines.append(f"    {meta.id!r}: ({meta.severity!r}, {meta.enabled!r}, {meta.kinds!r}, {meta.params!r}),")
+    lines.extend(f"    {m.id!r}: ({m.severity!r}, {m.enabled!r}, {m.params!r}),"
+                 for m in catalog().values())
     lines.append("}")
     return "\n".join(lines) + "\n"

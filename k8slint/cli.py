@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:  # for annotations only: a run imports it when it reports
+    from .report import RunSummary
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -20,7 +24,7 @@ class RuleId(click.ParamType):
 
     name = "RULE"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
         from .catalog import rule_index
 
         known = rule_index()
@@ -51,7 +55,8 @@ class ReportTarget(click.ParamType):
 
     name = "FORMAT:PATH"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: str, param: click.Parameter | None,
+                ctx: click.Context | None) -> tuple[str, str]:
         fmt, sep, path = value.partition(":")
         if not sep or fmt not in REPORT_FORMATS or not path:
             self.fail(f"expected FORMAT:PATH with FORMAT one of {', '.join(REPORT_FORMATS)}, "
@@ -132,6 +137,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
     from .runner import WorkerDied
     from .session import Options, effective_config, run
 
+    if hook:
+        _refuse_hook_options(paths)
+
     try:
         size_limit = parse_size(max_file_size)
     except ValueError:
@@ -162,8 +170,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
         for problem in exc.problems:
             _say(f"k8slint: config error: {problem}")
         return 2
-    except (UsageError, BaselineError) as exc:
+    except UsageError as exc:
         raise click.UsageError(str(exc)) from None
+    except BaselineError as exc:  # bad input, not bad usage: no usage banner
+        raise click.ClickException(str(exc)) from None
     except WorkerDied as exc:
         raise click.ClickException(str(exc)) from None
     summary = outcome.summary
@@ -216,7 +226,19 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
     return 1 if failing else 0
 
 
-def _append_step_summary(path: str, summary) -> None:
+def _refuse_hook_options(paths: tuple[str, ...]) -> None:
+    """The hook's entry ends its options with ``--``, so ``args:`` in a pre-commit config
+    arrive as paths. Say so, rather than "no such file": options belong in .k8slint.yaml."""
+    for path in paths:
+        if path.startswith("-") and path != "-" and not os.path.lexists(path):
+            raise click.UsageError(
+                f"{path!r} reached the hook as a file name: the hook ends its options with -- so "
+                f"that no committed file is ever read as an option, and so pre-commit's args: "
+                f"cannot carry options; put them in .k8slint.yaml (failOn, rules, exclude, "
+                f"kubernetesVersion)")
+
+
+def _append_step_summary(path: str, summary: RunSummary) -> None:
     """GitHub's job summary: the file the runner names, appended to as its docs say."""
     from .report.github import step_summary
 
@@ -241,7 +263,7 @@ def rules(fmt: str) -> int:
         config = effective_config(Options(()))
     except ConfigError as exc:
         for problem in exc.problems:
-            click.echo(f"k8slint: config error: {problem}", err=True)
+            _say(f"k8slint: config error: {problem}")
         return 2
     enabled = default_severities(configured=config.severities)
     if fmt == "json":
@@ -307,9 +329,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
+        interrupt.stopped = True
         click.echo("Interrupted.", err=True)
         return 130
     except interrupt.Terminated as exc:
+        interrupt.stopped = True
         click.echo(f"Terminated by signal {exc.signum}.", err=True)
         return 128 + exc.signum
     except OSError as exc:  # standard output closed or full: an I/O error, not a bug
@@ -345,3 +369,20 @@ def _last_words(message: str) -> None:
         click.echo(message, err=True)
     except (OSError, ValueError):
         pass
+
+
+def entry() -> None:
+    """The ``k8slint`` command. After Ctrl-C or SIGTERM nothing is left to finish (workers
+    stopped, temporary files gone), so the process ends at once, without waiting for the
+    worker pool's threads, which may wait forever on a worker that was just stopped."""
+    from . import interrupt
+
+    code = main()
+    if interrupt.stopped:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        os._exit(code)
+    raise SystemExit(code)

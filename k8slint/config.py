@@ -9,8 +9,11 @@ not pay for it again.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
+
+from yaml.nodes import Node
 
 from .catalog import catalog, rule_index
 from .loader import DecodeProblem, decode, load_text, locate
@@ -77,9 +80,34 @@ def find_config(start: Path, scanned: Iterable[str] = ()) -> Path | None:
 
 def _repository_root(start: Path) -> Path | None:
     for folder in (start, *start.parents):
-        if (folder / ".git").exists():
+        if is_work_tree(folder):
             return folder
     return None
+
+
+def is_work_tree(folder: Path) -> bool:
+    """``folder`` holds a git repository this user owns: a ``.git`` folder with a ``HEAD``,
+    or a ``.git`` file naming one (a worktree, a submodule). An empty ``.git`` planted in
+    a shared parent folder, or one another user owns, is not a repository root."""
+    marker = folder / ".git"
+    try:
+        info = marker.lstat()
+    except OSError:
+        return False
+    if info.st_uid not in (os.getuid(), 0) if hasattr(os, "getuid") else False:
+        return False
+    if marker.is_dir():
+        return (marker / "HEAD").is_file()
+    try:
+        with marker.open("rb") as stream:
+            first = stream.read(4096)
+    except OSError:
+        return False
+    if not first.startswith(b"gitdir: "):
+        return False
+    target = Path(os.fsdecode(first[8:].strip().splitlines()[0]) if first[8:].strip() else "")
+    gitdir = target if target.is_absolute() else folder / target
+    return (gitdir / "HEAD").is_file()
 
 
 def load_config(path: Path) -> Config:
@@ -112,7 +140,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError(problems)
     data = _normalise(document.data)
     if not _known_valid(raw, path):
-        problems = [f"{shown}:{line}:{column}: {message}" for line, column, message in _validate(data, document.root)]
+        problems = [f"{shown}:{line}:{column}: {message}"
+                    for line, column, message in _validate(data, document.root)]
         if problems:
             raise ConfigError(problems)
         _remember_valid(raw, path)
@@ -156,7 +185,7 @@ def _build(path: Path, data: dict) -> Config:
 # --- validation -----------------------------------------------------------------------------
 
 
-def _validate(data: Any, root) -> list[tuple[int, int, str]]:
+def _validate(data: Any, root: Node) -> list[tuple[int, int, str]]:
     """(line, column, message) for every problem, in file order."""
     import difflib
     import json
@@ -205,7 +234,8 @@ def _validate(data: Any, root) -> list[tuple[int, int, str]]:
             if error.validator == "additionalProperties":
                 allowed = sorted(meta.params.get("properties", {}))
                 for extra in sorted(set(error.instance) - set(allowed), key=str):
-                    at(path + (extra,), f"unknown param '{extra}' of rule '{rule}': expected {', '.join(allowed)}")
+                    at(path + (extra,),
+                       f"unknown param '{extra}' of rule '{rule}': expected {', '.join(allowed)}")
                 continue
             at(path, f"{_dotted(path)}: {error.message}")
     return sorted(set(problems))

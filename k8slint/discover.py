@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 from .globs import Matcher
 
@@ -69,6 +70,8 @@ class Walk:
         self._seen_files: set[str] = set()
         self._seen_dirs: set[str] = set()
         self._git: dict[str, _GitIgnored | None] = {}  # work tree top -> what git ignores
+        self._tops: dict[str, str | None] = {}  # folder -> its work tree's top, once looked up
+        self.links_out = 0  # links in walked folders that lead out of the scanned tree
 
     def sources(self, args: Iterable[str]) -> Iterator[Source]:
         """Files named, and manifests found below folders named, in a stable order."""
@@ -104,10 +107,20 @@ class Walk:
         return real
 
     def _walk(self, top: Path) -> Iterator[Source]:
-        stack = [top]
+        top_real = os.path.realpath(top)
+        gitignore = self.gitignore
+        if gitignore:
+            ignored_top = self._git_ignored(top_real)
+            if ignored_top is not None and ignored_top.covers(top_real, True):
+                gitignore = False  # a folder named on purpose is linted, ignored or not
+        # Links may lead anywhere inside the scanned folder or its repository, never out:
+        # a link to / in a repository must not make a hook read the whole machine.
+        bounds = tuple(b for b in (top_real, self._work_tree_top(top_real)) if b)
+        # Real paths are built one level at a time (only links are resolved), so a folder
+        # tree thousands of levels deep costs time in proportion to its size.
+        stack = [(top, top_real)]
         while stack:
-            folder = stack.pop()
-            real = os.path.realpath(folder)
+            folder, real = stack.pop()
             if real in self._seen_dirs:
                 continue
             self._seen_dirs.add(real)
@@ -117,44 +130,76 @@ class Walk:
             except OSError as exc:  # never skipped silently
                 self.problems.append(f"cannot read folder {display(folder)}: {exc.strerror}")
                 continue
-            ignored = self._git_ignored(real) if self.gitignore else None
+            ignored = self._git_ignored(real) if gitignore else None
             subfolders = []
             for entry in listed:
                 path = folder / entry.name
                 try:
                     is_dir = entry.is_dir()  # follows links, as the walk does
+                    is_link = entry.is_symlink()
                 except OSError:
+                    continue
+                entry_real = os.path.realpath(path) if is_link else os.path.join(real, entry.name)
+                if is_link and not any(_inside(entry_real, bound) for bound in bounds):
+                    if os.path.exists(entry_real):  # (a dangling link reads nothing anyway)
+                        self.links_out += 1
                     continue
                 if is_dir:
                     if entry.name in SKIPPED_FOLDERS or self._excluded(path, True):
                         continue
-                    if ignored is not None and ignored.covers(os.path.join(real, entry.name), True):
+                    if ignored is not None and ignored.covers(entry_real, True):
                         self.ignored += 1
                         continue
-                    subfolders.append(path)
+                    subfolders.append((path, entry_real))
                     continue
                 if not entry.name.lower().endswith(MANIFEST_SUFFIXES) or self._excluded(path, False):
                     continue
                 try:
-                    if not stat.S_ISREG(path.stat().st_mode):
+                    if not stat.S_ISREG(entry.stat().st_mode):
                         continue  # a FIFO or device would block or never end
                 except OSError:
                     continue  # a dangling link: nothing to read
-                if ignored is not None and ignored.covers(os.path.join(real, entry.name), False):
+                if ignored is not None and ignored.covers(entry_real, False):
                     self.ignored += 1
                     continue
-                real_file = self._first_time(path)
-                if real_file is not None:
-                    yield _source(path, real_file, walked=True)
+                if entry_real in self._seen_files:
+                    continue
+                self._seen_files.add(entry_real)
+                yield _source(path, entry_real, walked=True)
             stack.extend(reversed(subfolders))  # depth first, in name order
 
+    def _work_tree_top(self, real_folder: str) -> str | None:
+        """The nearest folder at or above ``real_folder`` that holds ``.git``, remembered
+        for every folder on the way, so each folder costs one look."""
+        climbed = []
+        current = real_folder
+        while current not in self._tops:
+            climbed.append(current)
+            if os.path.lexists(os.path.join(current, ".git")):
+                found: str | None = current
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = None
+                break
+            current = parent
+        else:
+            found = self._tops[current]
+        for folder in climbed:
+            self._tops[folder] = found
+        return found
+
     def _git_ignored(self, real_folder: str) -> _GitIgnored | None:
-        top = _work_tree_top(real_folder)
+        top = self._work_tree_top(real_folder)
         if top is None:
             return None
         if top not in self._git:
             self._git[top] = _GitIgnored.ask(top)
         return self._git[top]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _source(path: Path, real: str, walked: bool) -> Source:
@@ -184,18 +229,6 @@ def exact(path: Path | str) -> str:
 # all, no pager, no untracked cache written into the repository.
 _GIT_SAFETY = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
                "-c", "core.untrackedCache=false", "--no-pager")
-
-
-def _work_tree_top(folder: str) -> str | None:
-    """The nearest folder at or above ``folder`` that holds ``.git``, or None."""
-    current = folder
-    while True:
-        if os.path.lexists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
 
 
 class _GitIgnored:

@@ -19,13 +19,21 @@ def rules_text(enabled: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def applies_to(rule_id: str) -> str:
+    """What a rule visits, from its declaration in code (kinds live there, not in YAML)."""
+    from .checks import RULES
+
+    rule = RULES.get(rule_id)
+    return rule.applies_to() if rule is not None else "every file (reported while reading files)"
+
+
 def rules_json(enabled: dict[str, str]) -> str:
     return json.dumps(
         [
             {
                 "id": m.id, "severity": m.severity, "enabled": m.id in enabled,
                 "effectiveSeverity": enabled.get(m.id), "summary": m.summary,
-                "kinds": list(m.kinds), "tags": list(m.tags),
+                "appliesTo": applies_to(m.id), "tags": list(m.tags),
                 "securitySeverity": m.security_severity,
             }
             for m in catalog().values()
@@ -37,11 +45,10 @@ def rules_json(enabled: dict[str, str]) -> str:
 def rules_table(link: str = "docs/rules.md") -> str:
     """The Markdown table the README embeds between its rules markers."""
     lines = ["| rule | severity | on by default | what it finds |", "|---|---|---|---|"]
-    for m in catalog().values():
-        lines.append(
-            f"| [`{m.id}`]({link}#{m.id}) | {m.severity} | "
-            f"{'yes' if m.enabled else 'no'} | {m.summary} |"
-        )
+    lines.extend(
+        f"| [`{m.id}`]({link}#{m.id}) | {m.severity} | {'yes' if m.enabled else 'no'} | {m.summary} |"
+        for m in catalog().values()
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +107,6 @@ def rules_markdown() -> str:
         rules_table(link="").rstrip("\n"),
     ]
     for m in catalog().values():
-        kinds = ", ".join(f"`{k}`" for k in m.kinds) if m.kinds else "every file"
         out += [
             "",
             f"## {m.id}",
@@ -108,7 +114,7 @@ def rules_markdown() -> str:
             m.summary,
             "",
             f"- Severity: **{m.severity}**; on by default: {'yes' if m.enabled else 'no'}",
-            f"- Applies to: {kinds}",
+            f"- Applies to: {applies_to(m.id)}",
             f"- Tags: {', '.join(m.tags)}",
         ]
         if m.security_severity:

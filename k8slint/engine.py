@@ -2,27 +2,55 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import stat
 import sys
-from typing import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from .catalog import RuleBrief, rule_index
-from .checks import CHECKS, Check
-from .checks.cross import CROSS_CHECKS
-from .index import Facts, facts_of
+from .checks import INDEX_RULES, OBJECT_RULES
 from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
-from .loader import DecodeProblem, Document, ParseProblem, decode, load_text, locate, node_span, paths_to
-from .model import K8sObject, is_k8s_object, objects
+from .index import Facts, facts_of
+from .loader import (
+    DecodeProblem,
+    Document,
+    DuplicateKey,
+    LoadedFile,
+    ParseProblem,
+    decode,
+    load_text,
+    locate,
+    node_span,
+    paths_to,
+)
+from .model import Container, K8sObject, PodSpec, containers, is_k8s_object, is_windows, objects, pod_spec
+from .rule import (
+    APP,
+    CONTAINERS,
+    LINUX_PODS,
+    LONG_RUNNING_PODS,
+    OBJECTS,
+    PODS,
+    RUNS_WITH_POD,
+    ObjectView,
+    Rule,
+    Settings,
+    View,
+)
 from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, not read
-# Top-level keys: in YAML at the line's start, in JSON quoted and indented a little at
-# most (or right after the opening brace), so that a nested "kind" does not count.
-_TOP_API_VERSION = re.compile(r'^(?:apiVersion|"apiVersion"|\'apiVersion\')[ \t]*:|^(?:[ \t]{0,4}|\{[ \t]*)"apiVersion"[ \t]*:', re.M)
-_TOP_KIND = re.compile(r'^(?:kind|"kind"|\'kind\')[ \t]*:|^(?:[ \t]{0,4}|\{[ \t]*)"kind"[ \t]*:', re.M)
+# Top-level keys: at the line's start, or indented a little at most (JSON), or right after
+# an opening brace (flow style, JSON on one line), quoted or not; a nested "kind" does not
+# count.
+_TOP_API_VERSION = re.compile(
+    r'^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?apiVersion["\']?[ \t]*:', re.M)
+_TOP_KIND = re.compile(r'^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?kind["\']?[ \t]*:', re.M)
+
+
+Params = Mapping[str, Any]
 
 
 class FileResult:
@@ -46,32 +74,52 @@ class Engine:
     """Runs the enabled rules, each with its severity, over one file at a time."""
 
     def __init__(self, severities: dict[str, str], params: dict[str, dict] | None = None,
-                 loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE):
+                 loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+                 settings: Settings | None = None):
         metas = rule_index()
         self.severities = severities
-        self.collect_facts = any(rule in severities for rule in CROSS_CHECKS)
+        self.collect_facts = any(rule in severities for rule in INDEX_RULES)
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
-        self._by_kind: dict[str, list[tuple[str, Check]]] = {}
-        self._wildcard: list[tuple[str, Check]] = []
-        self._specific: list[tuple[RuleBrief, Check]] = []
-        for rule_id, check in CHECKS.items():
+        self.settings = settings or Settings()
+        # Declared rules, by what they visit, each with this run's params.
+        self._object_rules: list[tuple[Rule, Params]] = []
+        self._pod_rules: list[tuple[Rule, Params]] = []
+        self._container_rules: list[tuple[Rule, Params]] = []
+        self._objects_by_kind: dict[str, list[tuple[Rule, Params]]] = {}
+        for rule_id, rule in OBJECT_RULES.items():
             if rule_id not in severities:
                 continue
-            meta = metas[rule_id]
-            if meta.params is not None:
-                check = functools.partial(check, params=rule_params(meta, (params or {}).get(rule_id)))
-            if "*" in meta.kinds:
-                self._wildcard.append((rule_id, check))
-            else:
-                self._specific.append((meta, check))
+            bound = (rule, rule_params(metas[rule_id], (params or {}).get(rule_id)))
+            {OBJECTS: self._object_rules, PODS: self._pod_rules,
+             CONTAINERS: self._container_rules}[rule.visits].append(bound)
 
-    def checks_for(self, kind: str) -> list[tuple[str, Check]]:
-        found = self._by_kind.get(kind)
+    def object_rules_for(self, kind: str) -> list[tuple[Rule, Params]]:
+        found = self._objects_by_kind.get(kind)
         if found is None:
-            found = [(m.id, c) for m, c in self._specific if kind in m.kinds] + self._wildcard
-            self._by_kind[kind] = found
+            found = [(r, p) for r, p in self._object_rules if r.kinds is None or kind in r.kinds]
+            self._objects_by_kind[kind] = found
         return found
+
+    def _views(self, obj: K8sObject) -> Iterator[tuple[Rule, View]]:
+        """Every (rule, view) one object gives: its pod spec and containers computed once."""
+        seen = ObjectView(obj.data)
+        pod = pod_spec(obj)
+        for rule, params in self.object_rules_for(obj.kind):
+            yield rule, View(seen, pod, None, params, self.settings)
+        if pod is None or not (self._pod_rules or self._container_rules):
+            return
+        linux = not is_windows(pod)
+        for rule, params in self._pod_rules:
+            if _visits_pod(rule, pod, linux):
+                yield rule, View(seen, pod, None, params, self.settings)
+        every = tuple(containers(pod))
+        for rule, params in self._container_rules:
+            if not _visits_pod(rule, pod, linux):
+                continue
+            for container in every:
+                if _visits_container(rule, container):
+                    yield rule, View(seen, pod, container, params, self.settings)
 
     def lint_source(self, source: Source) -> FileResult:
         """Read (at most the size limit) and lint one file; never opens a FIFO or device."""
@@ -116,8 +164,9 @@ class Engine:
         try:
             text = decode(raw)
         except DecodeProblem as exc:
-            if walked:
-                result.not_manifest = True
+            readable = raw.decode("utf-8", "replace")
+            if walked and not (_TOP_API_VERSION.search(readable) or _TOP_KIND.search(readable)):
+                result.not_manifest = True  # a binary file, an archive
             else:
                 self._file_finding(result, file, "parse-error", exc.problem)
             return result
@@ -163,23 +212,32 @@ class Engine:
                     facts = facts_of(obj, file.display)
                 except Exception as exc:  # a bug of ours must not hide the other findings
                     facts = None
-                    result.errors.append(f"internal error indexing {file.display}: {type(exc).__name__}: {exc} (please report this)")
+                    result.errors.append(f"internal error indexing {file.display}: "
+                                         f"{type(exc).__name__}: {exc} (please report this)")
                 if facts is not None:
                     result.facts.append(facts._replace(ref=ref))
-            for rule_id, check in self.checks_for(obj.kind):
+            try:
+                views = list(self._views(obj))
+            except Exception as exc:  # a pod spec shape no one foresaw: one error, not a crash
+                self._rule_failed(result, "(pod spec)", file, obj, exc)
+                views = []
+            for rule, view in views:
                 try:
-                    for violation in check(obj):
-                        result.findings.append(self._stamp(rule_id, file, obj, ref, violation))
+                    for violation in rule.check(view):
+                        result.findings.append(self._stamp(rule.id, file, obj, ref, violation))
                 except Exception as exc:  # a bug of ours must not hide the other findings
-                    pos = locate(obj.node, ())
-                    result.errors.append(
-                        f"internal error in rule {rule_id} at {file.display}:{pos.line}: "
-                        f"{type(exc).__name__}: {exc} (please report this)"
-                    )
+                    self._rule_failed(result, rule.id, file, obj, exc)
         if document.duplicates and objs and "duplicate-key" in self.severities:
             paths = paths_to(document.root, [dup.node for dup in document.duplicates])
             for dup in document.duplicates:
-                result.findings.append(self._duplicate(file, document, objs, dup, paths.get(id(dup.node), ())))
+                path = paths.get(id(dup.node), ())
+                result.findings.append(self._duplicate(file, document, objs, dup, path))
+
+    def _rule_failed(self, result: FileResult, rule_id: str, file: _File, obj: K8sObject,
+                     exc: Exception) -> None:
+        pos = locate(obj.node, ())
+        result.errors.append(f"internal error in rule {rule_id} at {file.display}:{pos.line}: "
+                             f"{type(exc).__name__}: {exc} (please report this)")
 
     def _stamp(self, rule_id: str, file: _File, obj: K8sObject, ref: ObjectRef,
                violation: Violation) -> Finding:
@@ -189,7 +247,8 @@ class Engine:
             stable=stable_path(obj.data, violation.path),
         )
 
-    def _duplicate(self, file: _File, document: Document, objs: list[K8sObject], dup, path: tuple) -> Finding:
+    def _duplicate(self, file: _File, document: Document, objs: list[K8sObject], dup: DuplicateKey,
+                   path: tuple) -> Finding:
         # The object the key belongs to; a key of a List itself belongs to the List.
         owner = next((o for o in objs if path[: len(o.prefix)] == o.prefix), None)
         if owner is None:
@@ -217,6 +276,22 @@ class Engine:
                 Span(problem.line, problem.column, problem.line, problem.column + 1),
                 source=file.exact,
             ))
+
+
+def _visits_pod(rule: Rule, pod: PodSpec, linux: bool) -> bool:
+    if rule.pods == LONG_RUNNING_PODS:
+        return pod.long_running
+    if rule.pods == LINUX_PODS:
+        return linux
+    return True
+
+
+def _visits_container(rule: Rule, container: Container) -> bool:
+    if rule.containers == APP:
+        return container.group != "ephemeralContainers"
+    if rule.containers == RUNS_WITH_POD:
+        return container.runs_with_pod
+    return True
 
 
 class _File:
@@ -248,7 +323,7 @@ class _File:
         return self._refs.get(id(obj.node)) or self.ref(obj)
 
 
-def _looks_like_manifest(text: str, loaded) -> bool:
+def _looks_like_manifest(text: str, loaded: LoadedFile) -> bool:
     """Whether a file that does not parse shows a sign of being a Kubernetes manifest:
     an object before the error, or a top-level apiVersion or kind key (a manifest broken
     half-way, whose kind lost its indentation, still counts)."""

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 Matcher = Callable[[str, bool], bool]
 
@@ -25,42 +25,56 @@ class _Glob:
     __slots__ = ("tokens", "negated", "dir_only")
 
     def __init__(self, pattern: str):
+        pattern = _strip_trailing_spaces(pattern)
         self.negated = pattern.startswith("!")
         if self.negated:
             pattern = pattern[1:]
-        if pattern.startswith("\\"):  # "\!" or "\#": a literal first character
-            pattern = pattern[1:]
-        self.dir_only = pattern.endswith("/")
-        pattern = pattern.rstrip("/")
-        anchored = "/" in pattern
+        self.dir_only = pattern.endswith("/") and not pattern.endswith("\\/")
+        pattern = pattern.rstrip("/") if self.dir_only else pattern
+        anchored = "/" in pattern.rstrip("/").replace("\\/", "")
         pattern = pattern.lstrip("/")
         tokens: list[tuple] = [] if anchored else [(_DIRS, None)]
+
+        def add(kind: int, arg: object = None) -> None:
+            # A run of wildcards is one: "***" is "*", "**/**/" is "**/", so a pattern's
+            # length cannot multiply the work per character.
+            if tokens and kind in (_STAR, _GLOBSTAR) and tokens[-1][0] in (_STAR, _GLOBSTAR):
+                if kind == _GLOBSTAR:
+                    tokens[-1] = (_GLOBSTAR, None)
+                return
+            if tokens and kind == _DIRS and tokens[-1][0] == _DIRS:
+                return
+            tokens.append((kind, arg))
+
         i, n = 0, len(pattern)
         while i < n:
             c = pattern[i]
-            if pattern.startswith("**/", i):
-                if not tokens or tokens[-1][0] != _DIRS:  # a run of them is one
-                    tokens.append((_DIRS, None))
+            whole_segment = i == 0 or pattern[i - 1] == "/"
+            if c == "\\" and i + 1 < n:  # an escaped character stands for itself
+                add(_CHAR, pattern[i + 1])
+                i += 2
+            elif pattern.startswith("**/", i) and whole_segment:
+                add(_DIRS)  # zero or more folders
                 i += 3
             elif pattern.startswith("/**", i) and i + 3 == n:
-                tokens.append((_BELOW, None))
+                add(_BELOW)  # everything below
                 i += 3
-            elif pattern.startswith("**", i):
-                tokens.append((_GLOBSTAR, None))
+            elif pattern.startswith("**", i) and whole_segment and i + 2 == n:
+                add(_GLOBSTAR)  # the pattern is "**": everything
                 i += 2
             elif c == "*":
-                if not tokens or tokens[-1][0] != _STAR:
-                    tokens.append((_STAR, None))
-                i += 1
+                while i < n and pattern[i] == "*":  # "**" inside a name is "*", as in git
+                    i += 1
+                add(_STAR)
             elif c == "?":
-                tokens.append((_ANY_ONE, None))
+                add(_ANY_ONE)
                 i += 1
             elif c == "[" and pattern.find("]", i + 2) != -1:
                 end = pattern.find("]", i + 2)
-                tokens.append((_CLASS, _char_class(pattern[i + 1:end])))
+                add(_CLASS, _char_class(pattern[i + 1:end]))
                 i = end + 1
             else:
-                tokens.append((_CHAR, c))
+                add(_CHAR, c)
                 i += 1
         self.tokens = tuple(tokens)
 
@@ -110,9 +124,8 @@ class _Glob:
                     following.add((state, True))
                     if c == "/":
                         following.add((state + 1, False))
-                elif kind == _BELOW:  # /.*: a slash, then anything
-                    if inside or c == "/":
-                        following.add((state, True))
+                elif kind == _BELOW and (inside or c == "/"):  # /.*: a slash, then anything
+                    following.add((state, True))
             states = set()
             for state, inside in following:
                 states.add((state, inside))
@@ -135,6 +148,14 @@ class _Glob:
             if state == end - 1 and self.tokens[state][0] == _BELOW and inside:
                 return True
         return False
+
+
+def _strip_trailing_spaces(pattern: str) -> str:
+    """git drops trailing spaces unless the last one is escaped with a backslash."""
+    stripped = pattern.rstrip(" ")
+    if stripped.endswith("\\") and len(stripped) < len(pattern):
+        return stripped + " "
+    return stripped
 
 
 def _char_class(body: str) -> Callable[[str], bool]:

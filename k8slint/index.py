@@ -10,18 +10,20 @@ through label and name indexes: a run over N objects does O(N) work, not O(N^2).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
-from .findings import stable_path
-from .selectors import selector_matches
+from .findings import ObjectRef, stable_path
 from .loader import Position, is_templated, locate
 from .model import K8sObject, mapping, pod_spec, pod_template_labels, sequence
+from .selectors import selector_matches
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController",
                             "DaemonSet", "Job", "CronJob", "Pod"})
 SCALED_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
-INDEXED_KINDS = WORKLOAD_KINDS | {"PodDisruptionBudget", "HorizontalPodAutoscaler", "Service",
-                                  "ServiceAccount"}
+# A PodTemplate makes no pods itself, but its pods' service account is checked like any.
+INDEXED_KINDS = WORKLOAD_KINDS | {"PodTemplate", "PodDisruptionBudget", "HorizontalPodAutoscaler",
+                                  "Service", "ServiceAccount"}
 # API groups served by Kubernetes itself. An object of any other group is a custom
 # resource, whose controller may make pods with labels no manifest shows.
 BUILTIN_GROUPS = frozenset({
@@ -59,7 +61,7 @@ class Facts(NamedTuple):
     replicas: int | None  # UNSET, NOT_LITERAL or the number
     selector: dict | None  # a Service's selector map, or a PDB's label selector
     budget: tuple  # a PDB's (minAvailable, maxUnavailable)
-    scale_target: tuple | None  # an HPA's (kind, name, minReplicas)
+    scale_target: tuple[str | None, str | None, int | None] | None  # an HPA's (kind, name, minReplicas)
     service_account: str | None
     service_type: str | None
     anchors: dict[str, Anchor]
@@ -67,7 +69,7 @@ class Facts(NamedTuple):
     # "etcd": runs an etcd member (its size is the etcd rules' business);
     # "pvc": mounts a PersistentVolumeClaim (a second replica may not be able to).
     flags: frozenset = frozenset()
-    ref: tuple = ()  # the object's ObjectRef (exact file, name key, unit), set by the engine
+    ref: ObjectRef | None = None  # the object's (exact file, name key, unit), set by the engine
 
     @property
     def called(self) -> str:
@@ -77,6 +79,11 @@ class Facts(NamedTuple):
     @property
     def group(self) -> str:
         return self.api_version.rpartition("/")[0]
+
+    @property
+    def min_replicas(self) -> int | None:
+        """An autoscaler's minReplicas: UNSET, NOT_LITERAL or the number (UNSET for others)."""
+        return self.scale_target[2] if self.scale_target is not None else UNSET
 
 
 def _text(value: Any) -> str | None:
@@ -141,13 +148,14 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False) -> Facts | N
         if kind == "Job" and isinstance(obj.name, str):  # the Job controller adds these
             pod_labels.setdefault("job-name", obj.name)
             pod_labels.setdefault("batch.kubernetes.io/job-name", obj.name)
-    if kind in WORKLOAD_KINDS and ps is not None:
-        if any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in sequence(ps.spec.get("volumes"))):
+    if (kind in WORKLOAD_KINDS or kind == "PodTemplate") and ps is not None:
+        volumes = sequence(ps.spec.get("volumes"))
+        if any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in volumes):
             flags.add("pvc")
         if kind == "StatefulSet":
-            from .checks.etcd import etcd_clusters
+            from .etcd import etcd_clusters
 
-            if any(True for _ in etcd_clusters(obj)):
+            if any(True for _ in etcd_clusters(obj.data, kind, obj.group, ps)):
                 flags.add("etcd")
         for key in ("serviceAccountName", "serviceAccount"):
             value = ps.spec.get(key)
@@ -223,7 +231,7 @@ class Index:
                 kind, name, minimum = f.scale_target
                 known = self._hpa_targets.get((f.namespace, kind, name))
                 # Autoscalers of one workload in several overlays: the highest minimum.
-                if known is None or (isinstance(minimum, int) and minimum > (known.scale_target[2] or 0)):
+                if known is None or (isinstance(minimum, int) and minimum > (known.min_replicas or 0)):
                     self._hpa_targets[(f.namespace, kind, name)] = f
 
     def custom_maker(self, namespace: str | None, selector: dict) -> bool:
@@ -247,8 +255,9 @@ class Index:
         if replicas == NOT_LITERAL:
             return None
         hpa = self.hpa_for(workload)
-        if hpa is not None and hpa.scale_target[2] not in (UNSET, NOT_LITERAL):
-            replicas = max(replicas, hpa.scale_target[2])
+        minimum = UNSET if hpa is None else hpa.min_replicas
+        if minimum is not UNSET and minimum != NOT_LITERAL:
+            replicas = max(replicas, minimum)
         return replicas
 
     def pod_makers(self, namespace: str | None, selector: dict, plain: bool = False) -> list[Facts]:
@@ -270,9 +279,12 @@ class Index:
             lists += self._expression_candidates(namespace, selector)
         candidates = min(lists, key=len) if lists else self._pod_makers_by_ns.get(namespace, [])
         self.work += len(candidates)
+        # Only workloads with pod labels are indexed: `is not None` drops none of them.
         if plain:
-            return [f for f in candidates if all(f.pod_labels.get(k) == v for k, v in labels.items())]
-        return [f for f in candidates if selector_matches(selector, f.pod_labels)]
+            return [f for f in candidates
+                    if f.pod_labels is not None and all(f.pod_labels.get(k) == v for k, v in labels.items())]
+        return [f for f in candidates
+                if f.pod_labels is not None and selector_matches(selector, f.pod_labels)]
 
     def _expression_candidates(self, namespace: str | None, selector: dict) -> list[list[Facts]]:
         """For each ``In`` and ``Exists`` expression, the workloads that could satisfy it,

@@ -8,9 +8,11 @@ finalizer), so the signal is also remembered, and the run checks for it between 
 from __future__ import annotations
 
 import signal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _pending: int | None = None
+stopped = False  # a run ended by Ctrl-C or a signal: the process may exit at once
 
 
 class Terminated(BaseException):

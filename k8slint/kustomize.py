@@ -12,8 +12,8 @@ the manifests' own bounded, tag-free loader.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .loader import DecodeProblem, decode, load_text
 

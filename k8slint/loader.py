@@ -13,16 +13,16 @@ plain dicts, lists and scalars itself, so that
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from yaml import SafeLoader
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:  # libyaml's composer; the pure-Python one gives the same nodes, only slower.
     from yaml import CSafeLoader as _FastestLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    # The stubs see two unrelated classes under one name; either is a loader class here.
     _FastestLoader = SafeLoader  # type: ignore[assignment,misc]
 
 
@@ -40,19 +40,19 @@ class _DeferredTyping:
     typed once, when its value is built.
     """
 
-    def descend_resolver(self, current_node, current_index):
+    def descend_resolver(self, current_node: Node | None, current_index: object) -> None:
         pass
 
-    def ascend_resolver(self):
+    def ascend_resolver(self) -> None:
         pass
 
-    def resolve(self, kind, value, implicit):
+    def resolve(self, kind: type[Node], value: object, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode:
             return _PLAIN if implicit[0] else _STR
         return _SEQ if kind is SequenceNode else _MAP
 
 
-class _Loader(_DeferredTyping, _FastestLoader):  # type: ignore[misc,valid-type]
+class _Loader(_DeferredTyping, _FastestLoader):
     pass
 
 
@@ -68,7 +68,7 @@ class PurePythonLoader(_DeferredTyping, SafeLoader):
 
     _TRAILING_TABS = re.compile(r"[ \t]*\t[ \t]*(?=#|\r?\n|\r|$)")
 
-    def __init__(self, stream):
+    def __init__(self, stream: str | bytes) -> None:
         if isinstance(stream, str) and "\t" in stream:
             stream = self._TRAILING_TABS.sub(lambda m: " " * len(m.group()), stream)
         super().__init__(stream)
@@ -215,10 +215,11 @@ def _too_deep(text: str, loader_class: type) -> ParseProblem:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
+                    start = event.start_mark  # the parser marks every event it makes
+                    line, column = (start.line + 1, start.column + 1) if start is not None else (1, 1)
                     return ParseProblem(
                         f"the document nests deeper than {MAX_DEPTH:,} levels (exceeded maximum "
-                        f"nesting depth); it was not linted", mark.line + 1, mark.column + 1)
+                        f"nesting depth); it was not linted", line, column)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:  # libyaml's scanner limits flow nesting itself
@@ -257,7 +258,8 @@ def _marked_problem(exc: yaml.MarkedYAMLError, text: str, documents: list[Docume
 _HINTS = (
     ("did not find expected key", "a line is indented differently from the keys around it"),
     ("did not find expected '-' indicator", "a list item is indented differently from the items before it"),
-    ("mapping values are not allowed", "a 'key:' where a value was expected: check the indentation, or quote a value that contains ': '"),
+    ("mapping values are not allowed",
+     "a 'key:' where a value was expected: check the indentation, or quote a value that contains ': '"),
     ("could not find expected ':'", "a key without ':', or a quote that is never closed"),
     ("found character '\\t' that cannot start any token", "tabs cannot indent YAML: use spaces"),
     ("found character that cannot start any token", "tabs cannot indent YAML: use spaces"),
@@ -272,7 +274,7 @@ def _yaml_message(exc: yaml.MarkedYAMLError, reported_line: int, end: int) -> st
     parts = [p for p in (exc.context, exc.problem) if p]
     context = exc.context_mark
     if exc.context and context and context.line + 1 != reported_line and context.index < end:
-        parts[0] = f"{exc.context} (from line {exc.context_mark.line + 1})"
+        parts[0] = f"{exc.context} (from line {context.line + 1})"
     message = "invalid YAML: " + (": ".join(parts) if parts else "syntax error")
     problem = exc.problem or ""
     for words, hint in _HINTS:
@@ -603,7 +605,7 @@ def is_templated(text: str) -> bool:
     return TEMPLATED_PART.search(text) is not None
 
 
-def is_literal(value: Any) -> bool:
+def is_literal(value: object) -> TypeGuard[str]:
     """False for text that a template or envsubst fills in later: never guess its value."""
     return isinstance(value, str) and not is_templated(value)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from .kinds import POD_SPEC_PATHS, RUN_TO_COMPLETION
 from .loader import Document, Path, mask_templated
 
 
@@ -102,23 +104,6 @@ def _value_node(node: Node, key: str) -> Node | None:
 
 # --- pod specs ------------------------------------------------------------------------------
 
-# kind -> (API groups that serve it, path of its pod spec)
-_POD_SPEC_PATHS: dict[str, tuple[frozenset[str], Path]] = {
-    "Pod": (frozenset({""}), ("spec",)),
-    "PodTemplate": (frozenset({""}), ("template", "spec")),
-    "ReplicationController": (frozenset({""}), ("spec", "template", "spec")),
-    "Deployment": (frozenset({"apps", "extensions"}), ("spec", "template", "spec")),
-    "ReplicaSet": (frozenset({"apps", "extensions"}), ("spec", "template", "spec")),
-    "StatefulSet": (frozenset({"apps"}), ("spec", "template", "spec")),
-    "DaemonSet": (frozenset({"apps", "extensions"}), ("spec", "template", "spec")),
-    "Job": (frozenset({"batch"}), ("spec", "template", "spec")),
-    "CronJob": (frozenset({"batch"}), ("spec", "jobTemplate", "spec", "template", "spec")),
-}
-POD_KINDS = frozenset(_POD_SPEC_PATHS)
-RUN_TO_COMPLETION_KINDS = frozenset({"Job", "CronJob"})
-LONG_RUNNING_KINDS = POD_KINDS - RUN_TO_COMPLETION_KINDS
-
-
 class PodSpec(NamedTuple):
     path: Path
     spec: dict
@@ -127,7 +112,7 @@ class PodSpec(NamedTuple):
 
 def pod_spec(obj: K8sObject) -> PodSpec | None:
     """The pod spec of a workload, or None: a ConfigMap that looks like a pod is not one."""
-    known = _POD_SPEC_PATHS.get(obj.kind)
+    known = POD_SPEC_PATHS.get(obj.kind)
     if known is None or obj.group not in known[0]:
         return None
     path = known[1]
@@ -139,13 +124,13 @@ def pod_spec(obj: K8sObject) -> PodSpec | None:
     # A pod that is not restarted when it exits (a one-off task, a test pod) runs to
     # completion like a Job's.
     runs_once = value.get("restartPolicy") in ("Never", "OnFailure")
-    return PodSpec(path, value, obj.kind not in RUN_TO_COMPLETION_KINDS and not runs_once)
+    return PodSpec(path, value, obj.kind not in RUN_TO_COMPLETION and not runs_once)
 
 
 def pod_template(obj: K8sObject) -> tuple[Path, dict] | None:
     """Where a workload's pod template is, and the template, whatever its ``spec`` holds
     (a Pod is its own template). None for other objects, or when there is no template."""
-    known = _POD_SPEC_PATHS.get(obj.kind)
+    known = POD_SPEC_PATHS.get(obj.kind)
     if known is None or obj.group not in known[0]:
         return None
     path = known[1][:-1]
@@ -162,6 +147,11 @@ def pod_template_labels(obj: K8sObject) -> dict | None:
     if template is None:
         return None
     return mapping(mapping(template[1].get("metadata")).get("labels"))
+
+
+def is_windows(spec: PodSpec) -> bool:
+    """Linux-only settings (users, capabilities, read-only roots) mean nothing there."""
+    return mapping(spec.spec.get("os")).get("name") == "windows"
 
 
 class Container(NamedTuple):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 
 _STREAMS = {"/dev/stdout": 1, "/dev/stderr": 2}
 
@@ -51,12 +50,14 @@ def write_text(path: str, text: str) -> None:
         return
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise WriteRefused(f"{path} is not a regular file; not replaced")
-    if real != absolute and not _inside(real, os.path.realpath(os.getcwd())):
+    cwd = os.path.realpath(os.getcwd())
+    through_link = real != absolute
+    if through_link and not _inside(real, cwd):
         raise WriteRefused(
             f"{path} leads through a link to {real}, outside the working folder; not written "
             f"(name the target itself if that is where the report belongs)"
         )
-    _replace_atomically(real, data)
+    _replace_atomically(real, data, confine=cwd if through_link or _inside(real, cwd) else None)
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -68,8 +69,9 @@ def _stream_fd(path: str) -> int | None:
     (reopening a redirected file would write from its start)."""
     if path in _STREAMS:
         return _STREAMS[path]
-    if path.startswith("/dev/fd/") and path[len("/dev/fd/"):].isdigit():
-        return int(path[len("/dev/fd/"):])
+    for prefix in ("/dev/fd/", "/proc/self/fd/"):
+        if path.startswith(prefix) and path[len(prefix):].isdigit():
+            return int(path[len(prefix):])
     return None
 
 
@@ -89,23 +91,40 @@ def _write_directly(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _replace_atomically(target: str, data: bytes) -> None:
+def _replace_atomically(target: str, data: bytes, confine: str | None = None) -> None:
+    """Replace ``target`` (a resolved path) with ``data``. The folder is opened once and
+    everything after happens relative to that open folder, so a link swapped into the path
+    meanwhile cannot redirect the write; ``confine``: the folder it must still lie in."""
+    import secrets
+
     folder = os.path.dirname(target)
     name = os.path.basename(target)
-    # mkstemp opens with O_CREAT | O_EXCL and a random name: nothing planted can be followed.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".k8slint-tmp")
+    dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
+        if confine is not None and not _inside(_fd_path(dir_fd, folder), confine):
+            raise WriteRefused(f"{target}: its folder moved out of the working folder; not written")
+        tmp = f".{name}.{secrets.token_hex(8)}.k8slint-tmp"
+        # O_EXCL with O_NOFOLLOW and a random name: nothing planted can be followed.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=dir_fd)
         try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would, not mkstemp's 0600
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise  # a signal arrives here as an exception too (see cli.main): nothing is left
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except BaseException:
+            try:
+                os.unlink(tmp, dir_fd=dir_fd)
+            except OSError:
+                pass
+            raise  # a signal arrives here as an exception too (see interrupt.py): nothing is left
+    finally:
+        os.close(dir_fd)
+
+
+def _fd_path(fd: int, fallback: str) -> str:
+    """The real path of an open folder (Linux tells; elsewhere, the path it was opened by)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(fallback)

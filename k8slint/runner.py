@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from . import interrupt
 from .engine import DEFAULT_MAX_FILE_SIZE, Engine, FileResult, Source
+from .rule import Settings
+
+if TYPE_CHECKING:  # imported when a pool is started, not by every run
+    from concurrent.futures import ProcessPoolExecutor
+
+# What each worker builds its engine from: severities, params, max_file_size.
+EngineArgs = tuple[dict[str, str], dict[str, dict] | None, int, Settings]
 
 # Below this much input a pool costs more to start than it saves.
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -36,6 +44,7 @@ def lint_all(
     progress: Callable[[int], None] | None = None,
     params: dict[str, dict] | None = None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    settings: Settings | None = None,
 ) -> Iterator[FileResult]:
     """Results for every source, in no particular order; ``progress(n)`` after each file."""
     sizes = {source: _size(source) for source in sources}
@@ -45,7 +54,7 @@ def lint_all(
         and sum(sizes.values()) >= PARALLEL_MIN_BYTES
         and all(source.path is not None for source in sources)
     )
-    engine_args = (severities, params, max_file_size)
+    engine_args: EngineArgs = (severities, params, max_file_size, settings or Settings())
     if parallel:
         pool = _start_pool(jobs, engine_args)
         if pool is not None:
@@ -53,7 +62,7 @@ def lint_all(
             ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
             yield from _in_pool(pool, ordered, progress)
             return
-    engine = Engine(*engine_args[:2], max_file_size=max_file_size)
+    engine = Engine(severities, params, max_file_size=max_file_size, settings=settings)
     for done, source in enumerate(sources, start=1):
         interrupt.check()
         yield engine.lint_source(source)
@@ -73,7 +82,8 @@ def _size(source: Source) -> int:
 _worker_engine: Engine | None = None
 
 
-def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, max_file_size: int) -> None:
+def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, max_file_size: int,
+                  settings: Settings) -> None:
     global _worker_engine
     import signal
 
@@ -82,7 +92,7 @@ def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, ma
     for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
-    _worker_engine = Engine(severities, params, max_file_size=max_file_size)
+    _worker_engine = Engine(severities, params, max_file_size=max_file_size, settings=settings)
 
 
 def _lint_in_worker(source: Source) -> FileResult:
@@ -90,7 +100,7 @@ def _lint_in_worker(source: Source) -> FileResult:
     return _worker_engine.lint_source(source)
 
 
-def _start_pool(jobs: int, engine_args: tuple):
+def _start_pool(jobs: int, engine_args: EngineArgs) -> ProcessPoolExecutor | None:
     """A pool of workers, or None where this system cannot make one (no semaphores):
     then the files are linted in this process, before any result has been given out."""
     import multiprocessing
@@ -104,34 +114,41 @@ def _start_pool(jobs: int, engine_args: tuple):
         return None
 
 
-def _in_pool(pool, sources, progress) -> Iterator[FileResult]:
+def _in_pool(pool: ProcessPoolExecutor, sources: list[Source],
+             progress: Callable[[int], None] | None) -> Iterator[FileResult]:
     from concurrent.futures.process import BrokenProcessPool
 
-    with pool:
-        try:
-            for done, result in enumerate(pool.map(_lint_in_worker, sources, chunksize=2), 1):
-                interrupt.check()
-                yield result
-                if progress:
-                    progress(done)
-        except BrokenProcessPool:
-            # A dead worker takes its files' results with it: say so, never wait for them.
-            raise WorkerDied("a worker process died (out of memory, or killed); run again "
-                             "with --jobs 1 to lint in one process") from None
-        except BaseException:
-            # Ctrl-C, SIGTERM, SIGHUP, or a reader that went away: stop the workers now,
-            # or they would keep running (and keep standard output open) after this exits.
-            _stop_workers(pool)
-            raise
+    try:
+        for done, result in enumerate(pool.map(_lint_in_worker, sources, chunksize=2), 1):
+            interrupt.check()
+            yield result
+            if progress:
+                progress(done)
+    except BrokenProcessPool:
+        # A dead worker takes its files' results with it: say so, never wait for them.
+        _stop_workers(pool)
+        raise WorkerDied("a worker process died (out of memory, or killed); run again "
+                         "with --jobs 1 to lint in one process") from None
+    except BaseException:
+        # Ctrl-C, SIGTERM, SIGHUP, or a reader that went away: stop the workers now, or
+        # they would keep running (and keep standard output open) after this exits; and
+        # never wait for the pool's own threads, which may wait on a worker just stopped.
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
-def _stop_workers(pool) -> None:
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now. The pool's own threads are not waited for (they may wait on
+    a worker just stopped) and may not speak: the run is ending."""
+    import threading
+
+    threading.excepthook = lambda args: None
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         try:
             process.terminate()
         except (OSError, ValueError):
             pass
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(timeout=5)

@@ -41,10 +41,11 @@ def selector_mismatch(selector: dict, labels: dict) -> str | None:
             raise UnknownSelector
         key, operator = label_text(expression.get("key")), expression.get("operator")
         raw_values = expression.get("values")
-        if key is None or raw_values is not None and not isinstance(raw_values, list):
+        if key is None or (raw_values is not None and not isinstance(raw_values, list)):
             raise UnknownSelector
-        values = [label_text(v) for v in sequence(raw_values)]
-        if None in values:
+        texts = [label_text(v) for v in sequence(raw_values)]
+        values = [text for text in texts if text is not None]
+        if len(values) != len(texts):
             raise UnknownSelector
         have = labels.get(key)
         shown = ", ".join(values)

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from . import interrupt
 from .catalog import rule_index
-from .checks.cross import CROSS_CHECKS
-from .findings import Finding, ObjectRef, Span, make_finding
-from .index import Index
+from .checks import INDEX_RULES
 from .config import EMPTY, Config, find_config, load_config
-from .discover import Exclusions, Walk, discover
+from .discover import Exclusions, Source, Walk, discover
 from .engine import DEFAULT_MAX_FILE_SIZE, default_severities
+from .findings import Finding, ObjectRef, Span, make_finding
 from .globs import compile_globs
+from .index import Index
 from .report import RunSummary
+from .rule import Settings
 from .runner import default_jobs, lint_all
 from .suppress import apply
 
@@ -48,7 +50,7 @@ class Outcome(NamedTuple):
     summary: RunSummary
     config: Config
     problems: list[str]  # files that could not be read, rule failures
-    all_findings: list  # before the baseline: what --write-baseline records
+    all_findings: list[Finding]  # before the baseline: what --write-baseline records
 
 
 def effective_config(options: Options) -> Config:
@@ -56,16 +58,10 @@ def effective_config(options: Options) -> Config:
     return load_config(path) if path else EMPTY
 
 
-API_RULES = ("removed-api-version", "deprecated-api-version")
-
-
 def run(options: Options, config: Config) -> Outcome:
     severities = default_severities(options.enable, options.disable, config.severities)
     version = options.kubernetes_version or config.kubernetes_version
     params = dict(config.params)
-    if version:
-        for rule in API_RULES:
-            params[rule] = {**params.get(rule, {}), "kubernetesVersion": version}
     exclusions = (
         Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
     )
@@ -78,18 +74,19 @@ def run(options: Options, config: Config) -> Outcome:
     ]
     summary = RunSummary()
     summary.git_ignored = walk.ignored
+    summary.links_out = walk.links_out
     files = [s.real for s in sources if s.real is not None]
     if files:
         from .kustomize import patch_files
 
         patches = patch_files(files, Path.cwd(), options.max_file_size)
         if patches:
-            kept = [s for s in sources if s.real not in patches]
-            summary.patches_skipped = len(sources) - len(kept)
-            sources = kept
+            unpatched = [s for s in sources if s.real not in patches]
+            summary.patches_skipped = len(sources) - len(unpatched)
+            sources = unpatched
 
     summary.root = scanned_root(sources)
-    if options.context and any(rule in severities for rule in CROSS_CHECKS):
+    if options.context and any(rule in severities for rule in INDEX_RULES):
         sources += _context_sources(options.context, sources, exclusions, options.gitignore)
     findings, suppressions, facts = [], [], []
     progress = options.progress(len(sources)) if options.progress else None
@@ -101,7 +98,7 @@ def run(options: Options, config: Config) -> Outcome:
     gc.disable()
     try:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
-                               params, options.max_file_size):
+                               params, options.max_file_size, Settings(kubernetes_version=version)):
             facts.extend(result.facts)
             if result.context:
                 summary.context_files += 1
@@ -139,7 +136,7 @@ def run(options: Options, config: Config) -> Outcome:
     return Outcome(summary, config, problems, all_findings)
 
 
-def scanned_root(sources) -> str:
+def scanned_root(sources: list[Source]) -> str:
     """The folder report URIs are relative to: the working folder when every file lies
     below it (as in CI, where it is the checkout), else the files' common folder, so that
     no URI climbs out with ``..`` or becomes absolute."""
@@ -151,7 +148,8 @@ def scanned_root(sources) -> str:
     return common if os.path.isdir(common) else os.path.dirname(common)
 
 
-def _context_sources(folders, sources, exclusions, gitignore: bool) -> list:
+def _context_sources(folders: tuple[str, ...], sources: list[Source], exclusions: Exclusions | None,
+                     gitignore: bool) -> list[Source]:
     """Files below the context folders that are not reported on: their objects are
     seen by cross-object rules (a Service's pods, a workload's budget), nothing more."""
     reported = {s.real for s in sources if s.real is not None}
@@ -165,20 +163,20 @@ def _context_sources(folders, sources, exclusions, gitignore: bool) -> list:
 def cross_object_findings(index: Index, severities: dict[str, str], problems: list[str]) -> list[Finding]:
     """Findings of the enabled cross-object rules, on reported objects only."""
     found = []
-    for rule_id, check in CROSS_CHECKS.items():
+    for rule_id, rule in INDEX_RULES.items():
         if rule_id not in severities:
             continue
         try:
-            violations = list(check(index))
+            violations = list(rule.check(index))
         except Exception as exc:  # a bug of ours must not hide the other findings
-            problems.append(f"internal error in rule {rule_id}: {type(exc).__name__}: {exc} (please report this)")
+            problems.append(f"internal error in rule {rule_id}: {type(exc).__name__}: {exc} "
+                            f"(please report this)")
             continue
         for violation in violations:
             f = violation.facts
             if f.context_only:
                 continue
             anchor = f.anchors[violation.anchor]
-            pos = anchor.position
             ref = f.ref or ObjectRef(f.file, f.name or "", (), f.api_version, f.kind,
                                      f.namespace, f.name)
             found.append(make_finding(

@@ -15,7 +15,8 @@ pile up. A suppression naming a rule that did not run cannot be judged, and is n
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -147,9 +148,11 @@ def apply(
             continue
         unknown = sorted(r for r in s.rules if r != ALL and r not in known)
         if unknown:
-            message = f"{s.written_as} names unknown rule {', '.join(unknown)}: it silences nothing; fix the id or remove it"
+            message = (f"{s.written_as} names unknown rule {', '.join(unknown)}: it silences nothing; "
+                       f"fix the id or remove it")
         elif ALL in s.rules or s.rules <= ran:
-            message = f"{s.written_as} silences nothing here: the finding it was written for is gone; remove it"
+            message = (f"{s.written_as} silences nothing here: the finding it was written for is gone; "
+                       f"remove it")
         else:
             continue  # a rule that did not run cannot prove it unused
         meta.append(_meta(s, "unused-suppression", message, severities))

@@ -113,3 +113,10 @@ def corpus_dir() -> Path:
             pytest.fail(f"the shared corpus is required here but missing: {CORPUS}")
         pytest.skip(f"the shared corpus is not beside this checkout: {CORPUS}")
     return CORPUS
+
+
+def make_git_folder(folder: Path) -> None:
+    """The smallest ``.git`` k8slint takes for a repository root: a folder with a HEAD
+    (an empty ``.git`` is what a hostile parent folder could plant, and is refused)."""
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")

@@ -7,6 +7,8 @@ import pytest
 from k8slint.checks.apis import newest_known, retirements
 from k8slint.cli import main
 
+from .helpers import make_git_folder
+
 MANIFEST = """\
 apiVersion: batch/v1beta1
 kind: CronJob
@@ -33,7 +35,7 @@ def api_findings(capsys, *args):
 
 @pytest.fixture
 def here(tmp_path, monkeypatch):
-    (tmp_path / ".git").mkdir()
+    make_git_folder(tmp_path)
     (tmp_path / "m.yaml").write_text(MANIFEST)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.with_name(tmp_path.name + "-cache")))  # outside the tree

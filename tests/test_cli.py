@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from k8slint.catalog import catalog
 from k8slint.cli import main
 
-from .helpers import FIXTURES
+from .helpers import FIXTURES, make_git_folder
 
 FAIL = FIXTURES / "latest-tag-drift" / "fail.yaml"
 PASSING = """\
@@ -112,7 +111,7 @@ def test_disable_and_enable(capsys, tree):
 
 
 def test_unknown_rule_suggests_the_closest(capsys, tree):
-    code, out, err = run(capsys, "check", "deploy", "--disable", "latest-tag-drfit")
+    code, _, err = run(capsys, "check", "deploy", "--disable", "latest-tag-drfit")
     assert code == 2
     assert "unknown rule 'latest-tag-drfit'; did you mean latest-tag-drift or latest-tag?" in err
     assert "Traceback" not in err
@@ -169,7 +168,7 @@ def test_json_report_shape(capsys, tree):
     assert report["version"] == 1
     assert report["tool"]["name"] == "k8slint"
     assert report["summary"] == {
-        "files": 2, "documents": 3, "objects": 3, "patchesSkipped": 0, "notManifests": 0, "gitIgnored": 0, "findings": 1,
+        "files": 2, "documents": 3, "objects": 3, "patchesSkipped": 0, "notManifests": 0, "gitIgnored": 0, "linksOut": 0, "findings": 1,
         "suppressed": 0, "baselineKnown": 0, "error": 1, "warning": 0, "info": 0,
     }
     (finding,) = report["findings"]
@@ -224,11 +223,12 @@ def test_control_characters_from_manifests_are_escaped(capsys, tree):
 
 
 def test_folder_walk_rules(capsys, tree):
-    (tree / "deploy" / ".git").mkdir()
+    make_git_folder(tree / "deploy")
     (tree / "deploy" / ".git" / "x.yaml").write_text(FAILING)
     (tree / "deploy" / "UPPER.YAML").write_text(PASSING)
     (tree / "deploy" / "link").symlink_to(tree / "deploy")  # a loop
     code, out, _ = run(capsys, "check", "deploy")
+    assert code == 1
     assert out.splitlines()[-1] == "1 finding (1 error, 0 warnings, 0 info) in 1 of 3 files; 5 documents, 5 objects checked."
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from k8slint.cli import main
 
+from .helpers import make_git_folder
+
 POD = """\
 apiVersion: v1
 kind: Pod
@@ -34,7 +36,7 @@ def run(capsys, *args):
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
-    (tmp_path / ".git").mkdir()
+    make_git_folder(tmp_path)
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "pod.yaml").write_text(POD)
     monkeypatch.chdir(tmp_path)

@@ -76,6 +76,7 @@ def test_rejects_break_where_they_break(corpus_run):
 def test_files_that_are_not_manifests_are_parse_errors_when_named(capsys, monkeypatch):
     monkeypatch.chdir(corpus_dir())
     code, out, _ = run_json(capsys, *NOT_MANIFESTS)
+    assert code == 1
     assert {(f["file"], (f["line"], f["column"])) for f in out["findings"]} == set(NOT_MANIFESTS.items())
 
 

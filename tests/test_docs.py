@@ -53,7 +53,7 @@ def test_generated_rule_index_is_current():
 def _rule_file(folder: Path, extra: str) -> Path:
     path = folder / "some-rule.yaml"
     path.write_text(
-        "id: some-rule\nsummary: Something.\nseverity: warning\nkinds: [Pod]\n"
+        "id: some-rule\nsummary: Something.\nseverity: warning\n"
         "why: Because.\nexample: 'kind: Pod'\nfix: Fix it.\n" + extra,
         encoding="utf-8",
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from k8slint.catalog import catalog
-from k8slint.checks import CHECKS, FILE_RULES
-from k8slint.checks.cross import CROSS_CHECKS
+from k8slint.checks import FILE_RULES
+from k8slint.checks import RULES as DECLARED
 
 from .helpers import (
     FIXTURES,
@@ -28,13 +28,23 @@ FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
 
 
 def test_every_rule_has_logic_metadata_and_both_fixtures():
-    assert set(RULES) == set(CHECKS) | set(FILE_RULES) | set(CROSS_CHECKS)
+    assert set(RULES) == set(DECLARED) | set(FILE_RULES)
+    assert not set(DECLARED) & set(FILE_RULES)
     for rule in RULES:
         folder = FIXTURES / rule
         fails = [p for p in folder.glob("fail*") if any(m.rule == rule for m in expected_marks(p))]
         passes = list(folder.glob("pass*"))
         assert fails, f"{rule}: no failing fixture with an expect mark"
         assert passes, f"{rule}: no passing fixture"
+
+
+def test_every_rule_declares_what_it_visits_with_the_id_of_its_metadata():
+    from k8slint.rule import declared
+
+    for rule_id, rule in DECLARED.items():
+        assert declared(rule.check) is rule or declared(rule.check).id == rule_id
+        assert rule.visits in ("object", "pod", "container", "index"), rule_id
+        assert rule.applies_to(), rule_id
 
 
 def test_every_fixture_belongs_to_a_rule():

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from k8slint.catalog import catalog
 from k8slint.engine import Engine
 
-from .helpers import CORPUS, FIXTURES
+from .helpers import CORPUS, FIXTURES, make_git_folder
 
 EXAMPLES = int(os.environ.get("K8SLINT_FUZZ_EXAMPLES", "150"))
 SETTINGS = settings(
@@ -187,7 +187,7 @@ def test_hostile_file_names_config_keys_and_kustomizations(names, key, patches, 
         for name in names:
             with open(root + b"/" + os.fsencode(_file_name(name) + ".yaml"), "w") as stream:
                 stream.write(pod)
-        (Path(folder) / ".git").mkdir()
+        make_git_folder(Path(folder))
         (Path(folder) / ".k8slint.yaml").write_text(yaml.safe_dump({"rules": {key: "off"}}))
         kustomization = {"patches": [{"path": p} for p in patches] + ["../" + patches[0] if patches else "x"]}
         text = yaml.safe_dump(kustomization)

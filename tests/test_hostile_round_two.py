@@ -18,7 +18,7 @@ import pytest
 
 from k8slint.cli import main
 
-from .helpers import FIXTURES
+from .helpers import FIXTURES, make_git_folder
 
 REPO = Path(__file__).resolve().parents[1]
 PRIVILEGED_POD = (
@@ -84,7 +84,7 @@ def test_item_03_output_refuses_a_link_out_of_the_working_folder(capsys, here, t
     outside.write_text("alias ls=ls\n")
     (here / "report.sarif").symlink_to(outside)
     (here / "pod.yaml").write_text(PRIVILEGED_POD)
-    code, out, err = run(capsys, "check", "-o", "report.sarif", "pod.yaml")
+    code, _, err = run(capsys, "check", "-o", "report.sarif", "pod.yaml")
     assert code == 2
     assert "outside the working folder; not written" in err
     assert outside.read_text() == "alias ls=ls\n"
@@ -108,7 +108,7 @@ def test_item_03_output_writes_into_a_fifo_and_never_replaces_a_folder(capsys, h
     assert reader.communicate(timeout=10)[0].decode().startswith("pod.yaml:")
     assert (here / "pipe").is_fifo()
     (here / "folder").mkdir()
-    code, _, err = run(capsys, "check", "-o", "folder", "pod.yaml")
+    code, _, _ = run(capsys, "check", "-o", "folder", "pod.yaml")
     assert code == 2 and (here / "folder").is_dir()
 
 
@@ -124,7 +124,7 @@ def test_item_03_output_to_a_full_device_is_an_io_error(capsys, here):
 
 
 def test_item_04_stderr_escapes_config_keys_and_file_names(capsys, here):
-    (here / ".git").mkdir()
+    make_git_folder(here)
     (here / ".k8slint.yaml").write_text('rules:\n  "x\\n::error file=a::forged\\u001b[31m": off\n')
     code, _, err = run(capsys, "check", ".")
     assert code == 2
@@ -158,6 +158,7 @@ def test_item_07_non_utf8_names_that_display_alike_stay_apart(capsys, here):
     only = ("--disable", "bare-pod", "--disable", "missing-prestop-hook",
             "--disable", "missing-termination-grace-period")
     code, out, _ = run(capsys, "check", "--format", "json", *only, ".")
+    assert code == 1
     found = [(f["file"], f["rule"]) for f in json.loads(out)["findings"]]
     assert found == [("a\ufffd.yaml", "privileged-container")]  # a\xfe's, not silenced
     run(capsys, "check", "--write-baseline", "b.json", *only, ".")
@@ -177,6 +178,7 @@ def test_item_08_unnamed_objects_do_not_share_annotation_suppressions(capsys, he
     first = job.format(annotations="  annotations:\n    ignore-check.k8slint.io/all: one-off migration\n")
     (here / "jobs.yaml").write_text(first + "---\n" + job.format(annotations=""))
     code, out, _ = run(capsys, "check", "jobs.yaml")
+    assert code == 1
     lines = out.splitlines()
     assert [line.split(" ", 3)[:3] for line in lines[:-1]] == [
         ["jobs.yaml:29:27:", "warning", "privileged-container"]]  # the second Job's
@@ -238,7 +240,7 @@ def test_item_11_config_search_stops_at_the_scanned_folder(capsys, here):
 def test_item_12_a_validation_cache_inside_the_tree_is_never_trusted(capsys, here, monkeypatch):
     from k8slint import config
 
-    (here / ".git").mkdir()
+    make_git_folder(here)
     (here / ".k8slint.yaml").write_text("failOn: sometimes\n")
     (here / "pod.yaml").write_text(PRIVILEGED_POD)
     fingerprint = config._fingerprint((here / ".k8slint.yaml").read_bytes())
@@ -271,7 +273,7 @@ def test_item_14_a_bad_timestamp_in_a_kustomization_is_not_fatal(capsys, here):
     (here / "kustomization.yaml").write_text("when: !!timestamp 2026-13-45\npatches: [p.yaml]\n")
     (here / "p.yaml").write_text(PRIVILEGED_POD)
     code, out, err = run(capsys, "check", ".")
-    assert err == ""
+    assert (code, err) == (0, "")
     assert out.splitlines()[-1].endswith("1 kustomize patch file skipped.")
 
 
@@ -362,6 +364,7 @@ def test_item_20_max_file_size_bounds_kustomization_files(capsys, here, monkeypa
     original = kustomize.load_text
     monkeypatch.setattr(kustomize, "load_text", lambda *a, **k: loaded.append(1) or original(*a, **k))
     code, out, _ = run(capsys, "check", "--max-file-size", "1K", ".")
+    assert code == 1
     assert loaded == []  # the kustomization was never parsed
     assert "kustomization.yaml:1:1: warning file-too-large" in out
     assert lines_of(out, "privileged-container")[0].startswith("p.yaml:11:7: ")
@@ -371,7 +374,7 @@ def test_item_20_max_file_size_bounds_kustomization_files(capsys, here, monkeypa
 
 
 def test_duplicate_key_in_the_config_is_a_config_error(capsys, here):
-    (here / ".git").mkdir()
+    make_git_folder(here)
     (here / ".k8slint.yaml").write_text("failOn: error\nfailOn: never\n")
     code, out, err = run(capsys, "check", ".")
     assert (code, out) == (2, "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from k8slint.loader import decode, DecodeProblem, load_text, locate
+from k8slint.loader import DecodeProblem, decode, load_text, locate
 from k8slint.model import objects
 
 from .helpers import lint_text

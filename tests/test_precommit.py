@@ -201,7 +201,7 @@ def test_hook_reports_the_failing_file_only(scratch: Scratch) -> None:
     direct = scratch.k8slint("check", "fail.yaml", "pass.yaml")
     assert direct.returncode == 1, _report(direct)
     assert len(findings) == 2, report
-    assert [f[: len(p)] for f, p in zip(findings, FAILING_FINDINGS)] == list(FAILING_FINDINGS), report
+    assert [f[: len(p)] for f, p in zip(findings, FAILING_FINDINGS, strict=True)] == list(FAILING_FINDINGS), report
     assert findings == _findings(direct.stdout), f"{report}\n--- k8slint check ---\n{direct.stdout}"
     assert not [line for line in findings if "pass.yaml" in line], report
     # Both files reached k8slint (pass.yaml was linted, not filtered out by the hook's `types`).
@@ -225,7 +225,7 @@ def test_hook_sees_partners_in_unchanged_files(scratch: Scratch) -> None:
     report = _report(result)
     assert result.returncode == 1, report
     findings = _findings(result.stdout)
-    assert [f[: len(p)] for f, p in zip(findings, FAILING_FINDINGS)] == list(FAILING_FINDINGS), report
     assert len(findings) == 2, report  # no missing-pod-disruption-budget
+    assert [f[: len(p)] for f, p in zip(findings, FAILING_FINDINGS, strict=True)] == list(FAILING_FINDINGS), report
     alone = scratch.k8slint("check", "fail.yaml")
     assert "missing-pod-disruption-budget" in alone.stdout, _report(alone)

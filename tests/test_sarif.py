@@ -112,7 +112,7 @@ def test_fingerprints_survive_lines_moving(
     (tmp_path / "m.yaml").write_text("# a comment\n# and another\n" + text)
     after = sarif_of(capsys, monkeypatch, tmp_path, "m.yaml")["runs"][0]["results"]
     assert len(before) == len(after) > 3
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=True):
         assert new["locations"][0]["physicalLocation"]["region"]["startLine"] == (
             old["locations"][0]["physicalLocation"]["region"]["startLine"] + 2
         )
@@ -357,3 +357,11 @@ def test_issue17_item16_sarif_for_a_file_under_a_non_utf8_folder_outside_the_wor
 def test_relative_uri_never_raises_nor_climbs(
         file: str, root: str, expected: tuple[str, str | None]) -> None:
     assert relative_uri(file, root) == expected
+
+
+def test_the_cut_keeps_higher_security_severity_among_equal_levels() -> None:
+    """Among warnings, a privileged container (9.3) outranks a missing pull policy (none)."""
+    from k8slint.report.sarif import cut_to_limit
+
+    kept, left_out = cut_to_limit(["warning", "warning", "warning", "error"], 2, [0.0, 9.3, 0.0, 0.0])
+    assert (list(kept), left_out) == ([1, 3], {"warning": 2})

@@ -9,7 +9,7 @@ import pytest
 
 from k8slint.cli import main
 
-from .helpers import SARIF_SCHEMA
+from .helpers import SARIF_SCHEMA, make_git_folder
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -45,7 +45,7 @@ def run(capsys, *args):
 def here(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.with_name(tmp_path.name + "-cache")))  # outside the tree
-    (tmp_path / ".git").mkdir()
+    make_git_folder(tmp_path)
     return tmp_path
 
 

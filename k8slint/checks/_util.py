@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Iterator, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, TypeGuard
 
 from ..loader import is_literal
 from ..model import Container, K8sObject, PodSpec, containers, mapping, sequence
+
+# A rule's parameters: the config's values over the defaults in the JSON Schema of its
+# metadata, checked against that schema when the config is read (so each value has the
+# type the schema gives it, which no static type here can say).
+Params = Mapping[str, Any]
 
 
 def as_yaml(value: object) -> str:
@@ -19,7 +25,7 @@ def as_yaml(value: object) -> str:
         return repr(value)
 
 
-def is_count(value: object) -> bool:
+def is_count(value: object) -> TypeGuard[int]:
     """An integer, and not a boolean (YAML's true is not 1 to the API server)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -39,11 +45,6 @@ def effective(field: str, container: Container, spec: PodSpec) -> Any:
     if own.get(field) is not None:
         return own[field]
     return security_context(spec.spec).get(field)
-
-
-def is_windows(spec: PodSpec) -> bool:
-    """Linux-only settings (users, capabilities, read-only roots) mean nothing there."""
-    return mapping(spec.spec.get("os")).get("name") == "windows"
 
 
 def app_containers(spec: PodSpec) -> Iterator[Container]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from ..findings import Violation
-from ..model import K8sObject
+from ..rule import View, object_rule
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "removed-apis.csv"
 
@@ -49,8 +50,10 @@ def newest_known() -> tuple[int, int]:
     return max(max(r.removed_in, r.deprecated_in or r.removed_in) for r in retirements().values())
 
 
-def _target(params: dict) -> tuple[int, int]:
-    given = params.get("kubernetesVersion")
+def _target(view: View) -> tuple[int, int]:
+    """The release judged against: the run's setting, else the rule's kubernetesVersion
+    param (kept for configs that set it), else the newest release known."""
+    given = view.settings.kubernetes_version or view.params.get("kubernetesVersion")
     return parse_version(given) if given else newest_known()
 
 
@@ -60,9 +63,11 @@ def _instead(retired: Retirement, kind: str) -> str:
     return f"{kind} has no replacement API: remove it (and migrate to what replaced the feature)"
 
 
-def removed_api_version(obj: K8sObject, params: dict) -> Iterator[Violation]:
+@object_rule("removed-api-version", kinds=None)
+def removed_api_version(view: View) -> Iterator[Violation]:
+    obj = view.obj
     retired = retirements().get((obj.api_version, obj.kind))
-    target = _target(params)
+    target = _target(view)
     if retired is None or target < retired.removed_in:
         return
     yield Violation(("apiVersion",), (
@@ -72,9 +77,11 @@ def removed_api_version(obj: K8sObject, params: dict) -> Iterator[Violation]:
     ))
 
 
-def deprecated_api_version(obj: K8sObject, params: dict) -> Iterator[Violation]:
+@object_rule("deprecated-api-version", kinds=None)
+def deprecated_api_version(view: View) -> Iterator[Violation]:
+    obj = view.obj
     retired = retirements().get((obj.api_version, obj.kind))
-    target = _target(params)
+    target = _target(view)
     if retired is None or retired.deprecated_in is None:
         return
     if not (retired.deprecated_in <= target < retired.removed_in):

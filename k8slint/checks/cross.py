@@ -8,10 +8,12 @@ objects the run saw, which is why the pre-commit hook reads the repository as co
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from ..index import NOT_LITERAL, UNSET, Facts, Index, selector_is_literal
 from ..loader import is_literal
+from ..rule import index_rule
 
 REPLICATED_KINDS = ("Deployment", "StatefulSet")
 SCALED = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
@@ -30,6 +32,7 @@ def _replicated(index: Index) -> Iterator[Facts]:
                 yield f
 
 
+@index_rule("single-replica")
 def single_replica(index: Index) -> Iterator[CrossViolation]:
     for f in _replicated(index):
         if f.replicas == NOT_LITERAL or f.replicas == 0:  # templated, or scaled to zero on purpose
@@ -49,11 +52,11 @@ def single_replica(index: Index) -> Iterator[CrossViolation]:
         ))
 
 
+@index_rule("missing-pod-disruption-budget")
 def missing_pod_disruption_budget(index: Index) -> Iterator[CrossViolation]:
-    budgets = [p for p in index.by_kind.get("PodDisruptionBudget", ()) if isinstance(p.selector, dict)]
     covered: set[int] = set()
-    for pdb in budgets:
-        if selector_is_literal(pdb.selector):
+    for pdb in index.by_kind.get("PodDisruptionBudget", ()):
+        if isinstance(pdb.selector, dict) and selector_is_literal(pdb.selector):
             covered.update(id(w) for w in index.pod_makers(pdb.namespace, pdb.selector))
     for f in _replicated(index):
         replicas = index.effective_replicas(f)
@@ -67,9 +70,11 @@ def missing_pod_disruption_budget(index: Index) -> Iterator[CrossViolation]:
 
 
 def _is_zero(value: object) -> bool:
-    return value == 0 and not isinstance(value, bool) or (isinstance(value, str) and value.strip() in ("0", "0%"))
+    return ((value == 0 and not isinstance(value, bool))
+            or (isinstance(value, str) and value.strip() in ("0", "0%")))
 
 
+@index_rule("pdb-blocks-drain")
 def pdb_blocks_drain(index: Index) -> Iterator[CrossViolation]:
     for pdb in index.by_kind.get("PodDisruptionBudget", ()):
         min_available, max_unavailable = pdb.budget if pdb.budget else (None, None)
@@ -92,9 +97,11 @@ def pdb_blocks_drain(index: Index) -> Iterator[CrossViolation]:
         if not isinstance(pdb.selector, dict) or not selector_is_literal(pdb.selector):
             continue
         # The same workload twice (a base and a rendered copy) is one set of pods.
-        selected = list({(w.kind, w.namespace, w.name): w for w in index.pod_makers(pdb.namespace, pdb.selector)}.values())
-        counts = [index.effective_replicas(w) for w in selected]
-        if not selected or any(w.kind not in SCALED for w in selected) or None in counts:
+        makers = index.pod_makers(pdb.namespace, pdb.selector)
+        selected = list({(w.kind, w.namespace, w.name): w for w in makers}.values())
+        replicas = [index.effective_replicas(w) for w in selected]
+        counts = [n for n in replicas if n is not None]
+        if not selected or any(w.kind not in SCALED for w in selected) or len(counts) != len(replicas):
             continue  # pods it cannot count (a DaemonSet's, a Job's, templated replicas)
         total = sum(counts)
         # A percentage is rounded up: 67% of 3 pods is 3.
@@ -116,6 +123,7 @@ def _percent(value: object) -> int | None:
     return None
 
 
+@index_rule("dangling-service")
 def dangling_service(index: Index) -> Iterator[CrossViolation]:
     for svc in index.by_kind.get("Service", ()):
         if not svc.selector or svc.service_type == "ExternalName" or not selector_is_literal(svc.selector):
@@ -132,6 +140,7 @@ def dangling_service(index: Index) -> Iterator[CrossViolation]:
         ))
 
 
+@index_rule("unknown-service-account")
 def unknown_service_account(index: Index) -> Iterator[CrossViolation]:
     for kind in sorted(index.by_kind):
         for f in index.by_kind[kind]:
@@ -145,12 +154,3 @@ def unknown_service_account(index: Index) -> Iterator[CrossViolation]:
                 f"its namespace defines: its pods are refused until one exists; add the "
                 f"ServiceAccount or fix the name"
             ))
-
-
-CROSS_CHECKS = {
-    "single-replica": single_replica,
-    "missing-pod-disruption-budget": missing_pod_disruption_budget,
-    "pdb-blocks-drain": pdb_blocks_drain,
-    "dangling-service": dangling_service,
-    "unknown-service-account": unknown_service_account,
-}

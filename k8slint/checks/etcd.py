@@ -1,175 +1,27 @@
-"""etcd quorum: an etcd cluster of N members needs N//2 + 1 of them up."""
+"""etcd quorum: an etcd cluster of N members needs N//2 + 1 of them up.
+
+Which clusters an object declares, and how many members each has, is read by
+:mod:`k8slint.etcd` (the cross-object index asks it too); these rules judge the sizes.
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Iterator, NamedTuple
-from urllib.parse import urlsplit
+from collections.abc import Iterator
 
+from ..etcd import EtcdCluster, etcd_clusters
 from ..findings import Violation
-from ..loader import is_literal
-from ..model import K8sObject, containers, image_ref, mapping, pod_spec, sequence
-from ._util import is_count
-
-SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
-_FLAG = re.compile(r"^--?initial-cluster(?:=(.*))?$", re.S)
-_FLAG_IN_SCRIPT = re.compile(r"(?:^|\s)--?initial-cluster(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+from ..kinds import ETCD_KINDS
+from ..rule import View, object_rule
 
 
-class EtcdCluster(NamedTuple):
-    path: tuple  # the key or list item that holds the member count
-    members: int
-    source: str  # how the count was read, for the message
+def _clusters(view: View) -> Iterator[EtcdCluster]:
+    obj = view.obj
+    return etcd_clusters(obj.data, obj.kind, obj.group, view.pod_spec)
 
 
-def etcd_clusters(obj: K8sObject) -> Iterator[EtcdCluster]:
-    """Every etcd cluster whose size this object states literally; templated values are
-    skipped, never guessed.
-
-    Only long-running members count: a Job or an init container that restores a snapshot
-    with ``etcdutl snapshot restore --initial-cluster ...`` is not a cluster, nor is a
-    ``grpc-proxy`` in front of one.
-    """
-    if obj.kind == "EtcdCluster":
-        size = mapping(obj.data.get("spec")).get("size")
-        if is_count(size):
-            yield EtcdCluster(("spec", "size"), size, "spec.size")
-        return
-    if obj.kind == "ClusterConfiguration" and obj.group == "kubeadm.k8s.io":
-        yield from _kubeadm_external(obj)
-        return
-    spec = pod_spec(obj)
-    if spec is None or not spec.long_running:
-        return
-    members = [c for c in containers(spec) if c.runs_with_pod]
-    if obj.kind == "StatefulSet" and any(_runs_etcd_member(c) for c in members):
-        replicas = mapping(obj.data.get("spec")).get("replicas")
-        if replicas is None:
-            yield EtcdCluster(("spec", "replicas"), 1, "replicas unset, so 1")
-        elif is_count(replicas):
-            yield EtcdCluster(("spec", "replicas"), replicas, "replicas")
-        return
-    for container in members:
-        found = _from_flags(container) if _may_run_etcd_member(container) else None
-        found = found or _from_env(container)
-        if found is not None:
-            yield found
-
-
-_NOT_MEMBERS = frozenset({"grpc-proxy", "gateway"})  # etcd subcommands that hold no data
-_TOOLS = re.compile(r"(?:^|[\s/;&|(])(?:etcdctl|etcdutl)\b|\b(?:grpc-proxy|gateway)\b")
-
-
-def _words(container) -> list[str]:
-    return [w for w in sequence(container.data.get("command")) + sequence(container.data.get("args"))
-            if isinstance(w, str)]
-
-
-def _runs_etcd_member(container) -> bool:
-    """The container runs the etcd server itself: by its command, or by an etcd image
-    whose entrypoint is not overridden."""
-    command = sequence(container.data.get("command"))
-    args = sequence(container.data.get("args"))
-    if command:
-        if _is_etcd_binary(command[0]):
-            rest = command[1:] + args
-            return not (rest and isinstance(rest[0], str) and rest[0] in _NOT_MEMBERS)
-        if isinstance(command[0], str) and command[0].rpartition("/")[2] in SHELLS:
-            scripts = [a for a in command[1:] + args if isinstance(a, str)]
-            return any(_script_runs_etcd(s) for s in scripts) and not any(_TOOLS.search(s) for s in scripts)
-        return False
-    image = container.data.get("image")
-    if isinstance(image, str) and image_ref(image).basename == "etcd":
-        return not (args and isinstance(args[0], str) and args[0] in _NOT_MEMBERS)
-    return False
-
-
-def _may_run_etcd_member(container) -> bool:
-    """Flags alone are evidence enough unless the command is an etcd tool or proxy."""
-    return _runs_etcd_member(container) or not any(_TOOLS.search(w) for w in _words(container))
-
-
-def _is_etcd_binary(word: object) -> bool:
-    return isinstance(word, str) and word.rpartition("/")[2] == "etcd"
-
-
-def _script_runs_etcd(script: str) -> bool:
-    return any(_is_etcd_binary(word) for word in re.split(r"[\s;&|()`]+", script))
-
-
-def _member_count(value: str) -> int | None:
-    """Distinct member names of ``name=peer-url,...``; None when not literal or malformed."""
-    names = set()
-    for entry in value.split(","):
-        name, eq, url = entry.strip().partition("=")
-        if not eq or not name or not url or not is_literal(name):
-            return None
-        names.add(name)
-    return len(names) or None
-
-
-def _from_flags(container) -> EtcdCluster | None:
-    args = sequence(container.data.get("command")) + sequence(container.data.get("args"))
-    n_command = len(sequence(container.data.get("command")))
-
-    def path_of(index: int) -> tuple:
-        if index < n_command:
-            return container.path + ("command", index)
-        return container.path + ("args", index - n_command)
-
-    for i, arg in enumerate(args):
-        if not isinstance(arg, str):
-            continue
-        match = _FLAG.match(arg)
-        if match:
-            if match.group(1) is not None:
-                value, at = match.group(1), i
-            elif i + 1 < len(args) and isinstance(args[i + 1], str):
-                value, at = args[i + 1], i + 1
-            else:
-                continue
-            members = _member_count(value)
-            if members is not None:
-                return EtcdCluster(path_of(at), members, "--initial-cluster")
-            continue
-        script = _FLAG_IN_SCRIPT.search(arg)
-        if script:
-            members = _member_count(script.group(2))
-            if members is not None:
-                return EtcdCluster(path_of(i), members, "--initial-cluster")
-    return None
-
-
-def _from_env(container) -> EtcdCluster | None:
-    for i, env in enumerate(sequence(container.data.get("env"))):
-        if isinstance(env, dict) and env.get("name") == "ETCD_INITIAL_CLUSTER":
-            value = env.get("value")
-            if isinstance(value, str):
-                members = _member_count(value)
-                if members is not None:
-                    return EtcdCluster(
-                        container.path + ("env", i, "value"), members, "ETCD_INITIAL_CLUSTER"
-                    )
-    return None
-
-
-def _kubeadm_external(obj: K8sObject) -> Iterator[EtcdCluster]:
-    endpoints = mapping(mapping(obj.data.get("etcd")).get("external")).get("endpoints")
-    if not isinstance(endpoints, list) or not endpoints:
-        return
-    hosts = set()
-    for endpoint in endpoints:
-        if not is_literal(endpoint):
-            return
-        parts = urlsplit(endpoint if "//" in endpoint else "//" + endpoint)
-        if not parts.hostname:
-            return
-        hosts.add(parts.hostname)
-    yield EtcdCluster(("etcd", "external", "endpoints"), len(hosts), "external endpoints")
-
-
-def even_etcd_cluster(obj: K8sObject) -> Iterator[Violation]:
-    for cluster in etcd_clusters(obj):
+@object_rule("even-etcd-cluster", kinds=ETCD_KINDS)
+def even_etcd_cluster(view: View) -> Iterator[Violation]:
+    for cluster in _clusters(view):
         n = cluster.members
         if n >= 2 and n % 2 == 0:
             quorum = n // 2 + 1
@@ -184,8 +36,9 @@ def even_etcd_cluster(obj: K8sObject) -> Iterator[Violation]:
             )
 
 
-def etcd_no_fault_tolerance(obj: K8sObject) -> Iterator[Violation]:
-    for cluster in etcd_clusters(obj):
+@object_rule("etcd-no-fault-tolerance", kinds=ETCD_KINDS)
+def etcd_no_fault_tolerance(view: View) -> Iterator[Violation]:
+    for cluster in _clusters(view):
         if cluster.members == 1:
             yield Violation(
                 cluster.path,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..findings import Violation
 from ..loader import is_literal
-from ..model import K8sObject, containers, image_ref, pod_spec
+from ..model import image_ref
+from ..rule import View, container_rule
 from ._util import as_yaml
 
 VALID_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -17,13 +18,10 @@ def _unset(policy: object) -> bool:
     return policy is None or policy == ""
 
 
-def missing_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
-    for container in containers(spec):
-        if not _unset(container.data.get("imagePullPolicy")):
-            continue
+@container_rule("missing-image-pull-policy")
+def missing_image_pull_policy(view: View) -> Iterator[Violation]:
+    container = view.container
+    if _unset(container.data.get("imagePullPolicy")):
         image = container.data.get("image")
         ref = image_ref(image) if isinstance(image, str) else None
         if ref is not None and not ref.tag_unknown:
@@ -31,7 +29,8 @@ def missing_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
             # digest), IfNotPresent otherwise, digest or not.
             if ref.effective_tag == "latest":
                 default = "Always"
-                because = "the image has no tag, so it means latest" if ref.tag is None else 'the tag is "latest"'
+                because = ("the image has no tag, so it means latest" if ref.tag is None
+                           else 'the tag is "latest"')
             else:
                 default = "IfNotPresent"
                 because = f'the tag is "{ref.tag}"' if ref.tag else "the image is pinned by digest"
@@ -47,48 +46,44 @@ def missing_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
         )
 
 
-def invalid_image_pull_policy(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
+@container_rule("invalid-image-pull-policy")
+def invalid_image_pull_policy(view: View) -> Iterator[Violation]:
+    container = view.container
+    policy = container.data.get("imagePullPolicy")
+    if _unset(policy) or policy in VALID_POLICIES:
         return
-    for container in containers(spec):
-        policy = container.data.get("imagePullPolicy")
-        if _unset(policy) or policy in VALID_POLICIES:
-            continue
-        if isinstance(policy, str) and not is_literal(policy):
-            continue
-        yield Violation(
-            container.path + ("imagePullPolicy",),
-            f'container "{container.name}" has imagePullPolicy {as_yaml(policy)}, which the '
-            f"API server rejects: use Always, IfNotPresent or Never",
-        )
+    if isinstance(policy, str) and not is_literal(policy):
+        return
+    yield Violation(
+        container.path + ("imagePullPolicy",),
+        f'container "{container.name}" has imagePullPolicy {as_yaml(policy)}, which the '
+        f"API server rejects: use Always, IfNotPresent or Never",
+    )
 
 
-def latest_tag_drift(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
+@container_rule("latest-tag-drift")
+def latest_tag_drift(view: View) -> Iterator[Violation]:
+    container = view.container
+    image = container.data.get("image")
+    policy = container.data.get("imagePullPolicy")
+    if policy not in ("IfNotPresent", "Never") or not isinstance(image, str):
         return
-    for container in containers(spec):
-        image = container.data.get("image")
-        policy = container.data.get("imagePullPolicy")
-        if policy not in ("IfNotPresent", "Never") or not isinstance(image, str):
-            continue
-        ref = image_ref(image)
-        if not ref.pulls_latest:
-            continue
-        moving = (
-            f'image "{image}" has no tag, so it means the moving tag latest,'
-            if ref.tag is None
-            else f'image "{image}" follows the moving tag latest'
+    ref = image_ref(image)
+    if not ref.pulls_latest:
+        return
+    moving = (
+        f'image "{image}" has no tag, so it means the moving tag latest,'
+        if ref.tag is None
+        else f'image "{image}" follows the moving tag latest'
+    )
+    if policy == "IfNotPresent":
+        effect = (
+            "but imagePullPolicy is IfNotPresent: each node keeps whichever latest it "
+            "pulled first, so replicas run different code"
         )
-        if policy == "IfNotPresent":
-            effect = (
-                "but imagePullPolicy is IfNotPresent: each node keeps whichever latest it "
-                "pulled first, so replicas run different code"
-            )
-        else:
-            effect = (
-                "but imagePullPolicy is Never: each node runs whatever latest was loaded "
-                "onto it, so nodes differ and a new latest reaches none of them"
-            )
-        yield Violation(container.path + ("image",), f"{moving} {effect}; pin a version tag or digest")
+    else:
+        effect = (
+            "but imagePullPolicy is Never: each node runs whatever latest was loaded "
+            "onto it, so nodes differ and a new latest reaches none of them"
+        )
+    yield Violation(container.path + ("image",), f"{moving} {effect}; pin a version tag or digest")

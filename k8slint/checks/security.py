@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..findings import Violation
 from ..loader import is_literal
-from ..model import Container, K8sObject, containers, mapping, pod_spec, sequence
-from ._util import app_containers, effective, host_paths, is_count, is_windows, security_context
+from ..model import Container, PodSpec, mapping, sequence
+from ..rule import APP, LINUX_PODS, View, container_rule, pod_rule
+from ._util import effective, host_paths, is_count, security_context
 
 # --- host namespaces ------------------------------------------------------------------------
 
@@ -32,9 +34,8 @@ _HOST_NAMESPACES = {
 }
 
 
-def _host_namespace(obj: K8sObject, field: str) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None or spec.spec.get(field) is not True:
+def _host_namespace(spec: PodSpec, field: str) -> Iterator[Violation]:
+    if spec.spec.get(field) is not True:
         return
     namespace, risk = _HOST_NAMESPACES[field]
     yield Violation(
@@ -44,16 +45,19 @@ def _host_namespace(obj: K8sObject, field: str) -> Iterator[Violation]:
     )
 
 
-def host_network(obj: K8sObject) -> Iterator[Violation]:
-    return _host_namespace(obj, "hostNetwork")
+@pod_rule("host-network")
+def host_network(view: View) -> Iterator[Violation]:
+    return _host_namespace(view.pod, "hostNetwork")
 
 
-def host_pid(obj: K8sObject) -> Iterator[Violation]:
-    return _host_namespace(obj, "hostPID")
+@pod_rule("host-pid")
+def host_pid(view: View) -> Iterator[Violation]:
+    return _host_namespace(view.pod, "hostPID")
 
 
-def host_ipc(obj: K8sObject) -> Iterator[Violation]:
-    return _host_namespace(obj, "hostIPC")
+@pod_rule("host-ipc")
+def host_ipc(view: View) -> Iterator[Violation]:
+    return _host_namespace(view.pod, "hostIPC")
 
 
 # --- privileges -----------------------------------------------------------------------------
@@ -67,18 +71,16 @@ def _is_privileged(container: Container) -> bool:
     return security_context(container.data).get("privileged") is True
 
 
-def privileged_container(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
-    for container in containers(spec):
-        if _is_privileged(container):
-            yield Violation(
-                container.path + ("securityContext", "privileged"),
-                f'container "{container.name}" runs privileged: it gets every capability and '
-                f"every device of the node, so whoever controls it is root on the node; "
-                f"remove privileged and add only the capabilities it needs",
-            )
+@container_rule("privileged-container")
+def privileged_container(view: View) -> Iterator[Violation]:
+    container = view.container
+    if _is_privileged(container):
+        yield Violation(
+            container.path + ("securityContext", "privileged"),
+            f'container "{container.name}" runs privileged: it gets every capability and '
+            f"every device of the node, so whoever controls it is root on the node; "
+            f"remove privileged and add only the capabilities it needs",
+        )
 
 
 def _cap_name(value: object) -> str | None:
@@ -88,108 +90,100 @@ def _cap_name(value: object) -> str | None:
     return name[4:] if name.startswith("CAP_") else name
 
 
-def privilege_escalation(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
+@container_rule("privilege-escalation")
+def privilege_escalation(view: View) -> Iterator[Violation]:
+    container = view.container
+    if _is_privileged(container):
+        return  # privileged always escalates: privileged-container's finding
+    context = security_context(container.data)
+    if context.get("allowPrivilegeEscalation") is True:
+        yield Violation(
+            container.path + ("securityContext", "allowPrivilegeEscalation"),
+            f'container "{container.name}" sets allowPrivilegeEscalation: true: a '
+            f"process in it can gain more privileges than its parent (setuid binaries, "
+            f"file capabilities); set it to false",
+        )
         return
-    for container in containers(spec):
-        if _is_privileged(container):
-            continue  # privileged always escalates: privileged-container's finding
-        context = security_context(container.data)
-        if context.get("allowPrivilegeEscalation") is True:
+    for i, cap in enumerate(_capabilities(container, "add")):
+        if _cap_name(cap) == "SYS_ADMIN":
             yield Violation(
-                container.path + ("securityContext", "allowPrivilegeEscalation"),
-                f'container "{container.name}" sets allowPrivilegeEscalation: true: a '
-                f"process in it can gain more privileges than its parent (setuid binaries, "
-                f"file capabilities); set it to false",
+                container.path + ("securityContext", "capabilities", "add", i),
+                f'container "{container.name}" adds {cap}, which always allows privilege '
+                f"escalation (allowPrivilegeEscalation cannot be false with it) and is "
+                f"close to root on the node; add the narrower capability it needs instead",
             )
-            continue
-        for i, cap in enumerate(_capabilities(container, "add")):
-            if _cap_name(cap) == "SYS_ADMIN":
-                yield Violation(
-                    container.path + ("securityContext", "capabilities", "add", i),
-                    f'container "{container.name}" adds {cap}, which always allows privilege '
-                    f"escalation (allowPrivilegeEscalation cannot be false with it) and is "
-                    f"close to root on the node; add the narrower capability it needs instead",
-                )
-                break
+            break
 
 
 # --- users and filesystems ------------------------------------------------------------------
 
 
-def run_as_non_root(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None or is_windows(spec):
-        return
-    for container in app_containers(spec):
-        non_root = effective("runAsNonRoot", container, spec)
-        user = effective("runAsUser", container, spec)
-        if isinstance(non_root, str) or isinstance(user, str):
-            continue  # templated: not guessed
-        path = container.path + ("securityContext", "runAsNonRoot")
-        if is_count(user) and user == 0:
-            if non_root is True:
-                yield Violation(
-                    container.path + ("securityContext", "runAsUser"),
-                    f'container "{container.name}" sets runAsUser: 0 and runAsNonRoot: true: '
-                    f"the kubelet refuses to start it (CreateContainerConfigError); run it "
-                    f"as a non-zero user",
-                )
-            else:
-                yield Violation(
-                    container.path + ("securityContext", "runAsUser"),
-                    f'container "{container.name}" runs as root (runAsUser: 0): a process '
-                    f"that escapes the container is root on the node; run it as a non-zero "
-                    f"user and set runAsNonRoot: true",
-                )
-        elif non_root is True or (is_count(user) and user > 0):
-            continue
-        else:
-            set_false = " (runAsNonRoot is false)" if non_root is False else ""
+@container_rule("run-as-non-root", containers=APP, pods=LINUX_PODS)
+def run_as_non_root(view: View) -> Iterator[Violation]:
+    spec, container = view.pod, view.container
+    non_root = effective("runAsNonRoot", container, spec)
+    user = effective("runAsUser", container, spec)
+    if isinstance(non_root, str) or isinstance(user, str):
+        return  # templated: not guessed
+    path = container.path + ("securityContext", "runAsNonRoot")
+    if is_count(user) and user == 0:
+        if non_root is True:
             yield Violation(
-                path,
-                f'container "{container.name}" may run as root{set_false}: neither it nor '
-                f"the pod sets runAsNonRoot: true or a non-zero runAsUser, so it runs as the "
-                f"image's user, often root; set runAsNonRoot: true and a runAsUser in the "
-                f"pod's securityContext",
+                container.path + ("securityContext", "runAsUser"),
+                f'container "{container.name}" sets runAsUser: 0 and runAsNonRoot: true: '
+                f"the kubelet refuses to start it (CreateContainerConfigError); run it "
+                f"as a non-zero user",
             )
-
-
-def read_only_root_filesystem(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None or is_windows(spec):
+        else:
+            yield Violation(
+                container.path + ("securityContext", "runAsUser"),
+                f'container "{container.name}" runs as root (runAsUser: 0): a process '
+                f"that escapes the container is root on the node; run it as a non-zero "
+                f"user and set runAsNonRoot: true",
+            )
+    elif non_root is True or (is_count(user) and user > 0):
         return
-    for container in app_containers(spec):
-        value = security_context(container.data).get("readOnlyRootFilesystem")
-        if value is True or (isinstance(value, str) and not is_literal(value)):
-            continue
+    else:
+        set_false = " (runAsNonRoot is false)" if non_root is False else ""
         yield Violation(
-            container.path + ("securityContext", "readOnlyRootFilesystem"),
-            f'container "{container.name}" can write to its root filesystem: an intruder can '
-            f"change its binaries or drop tools there, and its writes fill the node's disk "
-            f"outside any volume; set securityContext.readOnlyRootFilesystem: true and mount "
-            f"an emptyDir where it must write",
+            path,
+            f'container "{container.name}" may run as root{set_false}: neither it nor '
+            f"the pod sets runAsNonRoot: true or a non-zero runAsUser, so it runs as the "
+            f"image's user, often root; set runAsNonRoot: true and a runAsUser in the "
+            f"pod's securityContext",
         )
 
 
-def net_raw_not_dropped(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None or is_windows(spec):
+@container_rule("read-only-root-filesystem", containers=APP, pods=LINUX_PODS)
+def read_only_root_filesystem(view: View) -> Iterator[Violation]:
+    container = view.container
+    value = security_context(container.data).get("readOnlyRootFilesystem")
+    if value is True or (isinstance(value, str) and not is_literal(value)):
         return
-    for container in app_containers(spec):
-        if _is_privileged(container):
-            continue  # has every capability whatever it drops: privileged-container's finding
-        dropped = _capabilities(container, "drop")
-        names = {_cap_name(cap) for cap in dropped}
-        if None in names or names & {"NET_RAW", "ALL"}:
-            continue
-        yield Violation(
-            container.path + ("securityContext", "capabilities", "drop"),
-            f'container "{container.name}" keeps the NET_RAW capability: with it a process '
-            f"can craft raw packets and spoof or sniff traffic of other pods on the node's "
-            f"network; add ALL (or NET_RAW) to securityContext.capabilities.drop",
-        )
+    yield Violation(
+        container.path + ("securityContext", "readOnlyRootFilesystem"),
+        f'container "{container.name}" can write to its root filesystem: an intruder can '
+        f"change its binaries or drop tools there, and its writes fill the node's disk "
+        f"outside any volume; set securityContext.readOnlyRootFilesystem: true and mount "
+        f"an emptyDir where it must write",
+    )
+
+
+@container_rule("net-raw-not-dropped", containers=APP, pods=LINUX_PODS)
+def net_raw_not_dropped(view: View) -> Iterator[Violation]:
+    container = view.container
+    if _is_privileged(container):
+        return  # has every capability whatever it drops: privileged-container's finding
+    dropped = _capabilities(container, "drop")
+    names = {_cap_name(cap) for cap in dropped}
+    if None in names or names & {"NET_RAW", "ALL"}:
+        return
+    yield Violation(
+        container.path + ("securityContext", "capabilities", "drop"),
+        f'container "{container.name}" keeps the NET_RAW capability: with it a process '
+        f"can craft raw packets and spoof or sniff traffic of other pods on the node's "
+        f"network; add ALL (or NET_RAW) to securityContext.capabilities.drop",
+    )
 
 
 # --- kernel settings ------------------------------------------------------------------------
@@ -218,10 +212,9 @@ def _sysctl_name(name: str) -> str:
     return name
 
 
-def unsafe_sysctls(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
+@pod_rule("unsafe-sysctls")
+def unsafe_sysctls(view: View) -> Iterator[Violation]:
+    spec = view.pod
     host_network = spec.spec.get("hostNetwork") is True
     sysctls = sequence(security_context(spec.spec).get("sysctls"))
     for i, item in enumerate(sysctls):
@@ -275,10 +268,9 @@ SENSITIVE_HOST_PATHS = {
 }
 
 
-def sensitive_host_mounts(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
+@pod_rule("sensitive-host-mounts")
+def sensitive_host_mounts(view: View) -> Iterator[Violation]:
+    spec = view.pod
     for host_path in host_paths(spec):
         exposed = SENSITIVE_HOST_PATHS.get(host_path.host_path)
         if exposed is None:
@@ -302,10 +294,9 @@ _SOCKET_FOLDERS = frozenset({
 })
 
 
-def docker_socket(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
+@pod_rule("docker-socket")
+def docker_socket(view: View) -> Iterator[Violation]:
+    spec = view.pod
     for host_path in host_paths(spec):
         if host_path.host_path.rpartition("/")[2] in _SOCKET_FILES:
             what = f"the container runtime's socket {host_path.host_path}"
@@ -399,48 +390,44 @@ def _secret_like(name: str) -> bool:
         return False
     if any(w in _SECRET_WORDS or "PASSWORD" in w or "PASSWD" in w for w in words):
         return True
-    return any(pair in _SECRET_PAIRS for pair in zip(words, words[1:]))
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
 
 
-def env_secret_value(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
-    for container in containers(spec):
-        for i, env in enumerate(sequence(container.data.get("env"))):
-            if not isinstance(env, dict):
-                continue
-            name, value = env.get("name"), env.get("value")
-            if not is_literal(name) or not _secret_like(name):
-                continue
-            text = value.strip() if is_literal(value) else ""
-            if not text or _not_a_secret_value(text):
-                continue
-            yield Violation(
-                container.path + ("env", i, "value"),
-                f'container "{container.name}" sets {name} to a literal value: whoever can '
-                f"read the manifest or the object (the repository, kubectl get) reads the "
-                f"secret, and rotating it means a new rollout; take it from a Secret with "
-                f"valueFrom.secretKeyRef",
-            )
+@container_rule("env-secret-value")
+def env_secret_value(view: View) -> Iterator[Violation]:
+    container = view.container
+    for i, env in enumerate(sequence(container.data.get("env"))):
+        if not isinstance(env, dict):
+            continue
+        name, value = env.get("name"), env.get("value")
+        if not is_literal(name) or not _secret_like(name):
+            continue
+        text = value.strip() if is_literal(value) else ""
+        if not text or _not_a_secret_value(text):
+            continue
+        yield Violation(
+            container.path + ("env", i, "value"),
+            f'container "{container.name}" sets {name} to a literal value: whoever can '
+            f"read the manifest or the object (the repository, kubectl get) reads the "
+            f"secret, and rotating it means a new rollout; take it from a Secret with "
+            f"valueFrom.secretKeyRef",
+        )
 
 
 # --- ports ----------------------------------------------------------------------------------
 
 
-def ssh_port(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
-    for container in containers(spec):
-        for i, port in enumerate(sequence(container.data.get("ports"))):
-            number = mapping(port).get("containerPort")
-            if is_count(number) and number == 22:
-                yield Violation(
-                    container.path + ("ports", i, "containerPort"),
-                    f'container "{container.name}" exposes port 22 (SSH): a login server in '
-                    f"a container is a way in that bypasses RBAC and audit logs, with keys "
-                    f"baked into the image; use kubectl exec or kubectl debug instead, unless "
-                    f"SSH is the service it provides (a Git server)",
-                )
+@container_rule("ssh-port")
+def ssh_port(view: View) -> Iterator[Violation]:
+    container = view.container
+    for i, port in enumerate(sequence(container.data.get("ports"))):
+        number = mapping(port).get("containerPort")
+        if is_count(number) and number == 22:
+            yield Violation(
+                container.path + ("ports", i, "containerPort"),
+                f'container "{container.name}" exposes port 22 (SSH): a login server in '
+                f"a container is a way in that bypasses RBAC and audit logs, with keys "
+                f"baked into the image; use kubectl exec or kubectl debug instead, unless "
+                f"SSH is the service it provides (a Git server)",
+            )
 

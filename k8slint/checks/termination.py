@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..findings import Violation
-from ..model import K8sObject, containers, pod_spec
+from ..rule import LONG_RUNNING_PODS, RUNS_WITH_POD, View, container_rule, pod_rule
 
 
-def missing_termination_grace_period(obj: K8sObject, params: dict) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None or not spec.long_running:
-        return
-    minimum = params["minimumSeconds"]
+@pod_rule("missing-termination-grace-period", pods=LONG_RUNNING_PODS)
+def missing_termination_grace_period(view: View) -> Iterator[Violation]:
+    spec = view.pod
+    minimum = view.params["minimumSeconds"]
     path = spec.path + ("terminationGracePeriodSeconds",)
     value = spec.spec.get("terminationGracePeriodSeconds")
     if value is None:
@@ -37,29 +36,25 @@ def missing_termination_grace_period(obj: K8sObject, params: dict) -> Iterator[V
         )
 
 
-def missing_prestop_hook(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None or not spec.long_running:
+@container_rule("missing-prestop-hook", containers=RUNS_WITH_POD, pods=LONG_RUNNING_PODS)
+def missing_prestop_hook(view: View) -> Iterator[Violation]:
+    container = view.container
+    lifecycle = container.data.get("lifecycle")
+    pre_stop = lifecycle.get("preStop") if isinstance(lifecycle, dict) else None
+    if isinstance(pre_stop, dict) and pre_stop:  # {} has no action: the API rejects it
         return
-    for container in containers(spec):
-        if not container.runs_with_pod:
-            continue
-        lifecycle = container.data.get("lifecycle")
-        pre_stop = lifecycle.get("preStop") if isinstance(lifecycle, dict) else None
-        if isinstance(pre_stop, dict) and pre_stop:  # {} has no action: the API rejects it
-            continue
-        what = "native sidecar" if container.is_sidecar else "container"
-        # kubectl drain leaves DaemonSet pods alone: they stop on rollouts and node shutdowns.
-        when = "on a rollout or node shutdown" if obj.kind == "DaemonSet" else "on a drain"
-        if container.data.get("ports"):
-            risk = (
-                f"{when} it gets SIGTERM while Services and load balancers may still "
-                f"send it traffic, so in-flight requests fail"
-            )
-        else:
-            risk = f"{when} it gets SIGTERM with no step to finish or hand over its work first"
-        yield Violation(
-            container.path + ("lifecycle", "preStop"),
-            f'{what} "{container.name}" has no preStop hook: {risk}; add lifecycle.preStop '
-            f"(a short sleep, or a graceful stop command)",
+    what = "native sidecar" if container.is_sidecar else "container"
+    # kubectl drain leaves DaemonSet pods alone: they stop on rollouts and node shutdowns.
+    when = "on a rollout or node shutdown" if view.obj.kind == "DaemonSet" else "on a drain"
+    if container.data.get("ports"):
+        risk = (
+            f"{when} it gets SIGTERM while Services and load balancers may still "
+            f"send it traffic, so in-flight requests fail"
         )
+    else:
+        risk = f"{when} it gets SIGTERM with no step to finish or hand over its work first"
+    yield Violation(
+        container.path + ("lifecycle", "preStop"),
+        f'{what} "{container.name}" has no preStop hook: {risk}; add lifecycle.preStop '
+        f"(a short sleep, or a graceful stop command)",
+    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from ..findings import Violation
+from ..kinds import POD_SPEC_PATHS, REPLICATED, SELECTING_CONTROLLERS
 from ..loader import is_literal, is_templated
-from ..model import K8sObject, mapping, pod_spec, pod_template_labels, sequence
+from ..model import PodSpec, mapping, sequence
+from ..rule import ObjectView, View, object_rule, pod_rule
 from ..selectors import UnknownSelector, label_text, selector_mismatch
 from ._util import as_yaml, is_count
 
@@ -15,17 +18,19 @@ _HOOK_ANNOTATIONS = ("helm.sh/hook", "argocd.argoproj.io/hook")
 _HOOK_DELETE_ANNOTATIONS = ("helm.sh/hook-delete-policy", "argocd.argoproj.io/hook-delete-policy")
 
 
-def _annotations(obj: K8sObject) -> dict:
+def _annotations(obj: ObjectView) -> dict:
     return mapping(obj.metadata.get("annotations"))
 
 
-def _named(obj: K8sObject) -> str:
+def _named(obj: ObjectView) -> str:
     """``Deployment "web"``, or ``this Deployment`` when it has no literal name."""
     return f'{obj.kind} "{obj.name}"' if obj.name else f"this {obj.kind}"
 
 
-def bare_pod(obj: K8sObject) -> Iterator[Violation]:
-    if obj.kind != "Pod" or obj.group != "":
+@object_rule("bare-pod", kinds=frozenset({"Pod"}))
+def bare_pod(view: View) -> Iterator[Violation]:
+    obj = view.obj
+    if obj.group != "":
         return
     metadata = obj.metadata
     if sequence(metadata.get("ownerReferences")):
@@ -47,13 +52,20 @@ def bare_pod(obj: K8sObject) -> Iterator[Violation]:
 
 # --- selectors ------------------------------------------------------------------------------
 
-SELECTOR_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
+_APPS_GROUPS = ("apps", "extensions")
+# The controllers served by the apps group (or its old home, extensions), whose label
+# selector the API server checks against their template: Deployment, ReplicaSet,
+# StatefulSet, DaemonSet. Not in kinds.py: no other rule visits exactly these.
+SELECTOR_KINDS = frozenset(kind for kind in SELECTING_CONTROLLERS if kind in POD_SPEC_PATHS
+                           and POD_SPEC_PATHS[kind][0] & set(_APPS_GROUPS))
 # Where an empty selector is defaulted from the template's labels.
 _DEFAULTED_SELECTOR = frozenset({"extensions/v1beta1", "apps/v1beta1"})
 
 
-def mismatching_selector(obj: K8sObject) -> Iterator[Violation]:
-    if obj.kind not in SELECTOR_KINDS or obj.group not in ("apps", "extensions"):
+@object_rule("mismatching-selector", kinds=SELECTOR_KINDS)
+def mismatching_selector(view: View) -> Iterator[Violation]:
+    obj = view.obj
+    if obj.group not in _APPS_GROUPS:
         return
     spec = mapping(obj.data.get("spec"))
     template = spec.get("template")
@@ -99,8 +111,10 @@ def mismatching_selector(obj: K8sObject) -> Iterator[Violation]:
 # --- Jobs -----------------------------------------------------------------------------------
 
 
-def job_ttl(obj: K8sObject) -> Iterator[Violation]:
-    if obj.kind != "Job" or obj.group != "batch":
+@object_rule("job-ttl", kinds=frozenset({"Job"}))
+def job_ttl(view: View) -> Iterator[Violation]:
+    obj = view.obj
+    if obj.group != "batch":
         return
     if any(key in _annotations(obj) for key in _HOOK_DELETE_ANNOTATIONS):
         return
@@ -133,10 +147,14 @@ class _Shortfall(NamedTuple):
     fix: str
 
 
-def _own_labels(obj: K8sObject) -> dict | None:
-    """The labels the workload's pods carry; None when one is templated (never guessed)."""
+def _own_labels(data: dict, spec: PodSpec) -> dict | None:
+    """The labels the workload's pods carry (its pod template's, which holds ``spec``);
+    None when one is templated (never guessed)."""
+    template = data
+    for step in spec.path[:-1]:
+        template = mapping(template.get(step))
     labels = {}
-    for key, value in mapping(pod_template_labels(obj)).items():
+    for key, value in mapping(mapping(template.get("metadata")).get("labels")).items():
         key_text, value_text = label_text(key), label_text(value)
         if key_text is None or value_text is None:
             return None
@@ -205,7 +223,8 @@ def _spread_terms(spec_path: tuple, pod: dict) -> Iterator[tuple[tuple, object, 
             continue
         for i, item in enumerate(terms):
             if key.startswith("preferred") and isinstance(item, dict):
-                yield anti_path + (key, i, "podAffinityTerm"), item.get("podAffinityTerm"), "the podAntiAffinity term"
+                yield (anti_path + (key, i, "podAffinityTerm"), item.get("podAffinityTerm"),
+                       "the podAntiAffinity term")
             else:
                 yield anti_path + (key, i), item, "the podAntiAffinity term"
     constraints = pod.get("topologySpreadConstraints")
@@ -215,7 +234,8 @@ def _spread_terms(spec_path: tuple, pod: dict) -> Iterator[tuple[tuple, object, 
         yield spec_path + ("topologySpreadConstraints", i), item, "the topologySpreadConstraint"
 
 
-def _shortfall(path: tuple, term: object, what: str, obj: K8sObject, labels: dict | None) -> _Shortfall | None:
+def _shortfall(path: tuple, term: object, what: str, namespace: str | None,
+               labels: dict | None) -> _Shortfall | None:
     """Why one term spreads none of the workload's own pods, or None when it counts."""
     if not isinstance(term, dict):
         # A preferred term without its podAffinityTerm spreads nothing; anything else that
@@ -229,22 +249,22 @@ def _shortfall(path: tuple, term: object, what: str, obj: K8sObject, labels: dic
             return _Shortfall(path, f"{what} has no topologyKey",
                               "set topologyKey: kubernetes.io/hostname")
         return _selector_shortfall(term, path, what, labels)
-    return _selector_shortfall(term, path, what, labels) or _namespace_shortfall(term, path, what, obj.namespace)
+    return (_selector_shortfall(term, path, what, labels)
+            or _namespace_shortfall(term, path, what, namespace))
 
 
-def no_anti_affinity(obj: K8sObject) -> Iterator[Violation]:
-    if obj.kind not in ("Deployment", "StatefulSet") or obj.group not in ("apps", "extensions"):
-        return
-    spec = pod_spec(obj)
-    if spec is None:
+@object_rule("no-anti-affinity", kinds=REPLICATED)
+def no_anti_affinity(view: View) -> Iterator[Violation]:
+    obj, spec = view.obj, view.pod_spec
+    if obj.group not in _APPS_GROUPS or spec is None:
         return
     replicas = mapping(obj.data.get("spec")).get("replicas")
     if not is_count(replicas) or replicas < 2:  # unset means 1; templated is not guessed
         return
-    labels = _own_labels(obj)
+    labels = _own_labels(obj.data, spec)
     shortfalls = []
     for path, term, what in _spread_terms(spec.path, spec.spec):
-        shortfall = _shortfall(path, term, what, obj, labels)
+        shortfall = _shortfall(path, term, what, obj.namespace, labels)
         if shortfall is None:
             return  # this term spreads the workload's own pods
         shortfalls.append(shortfall)
@@ -271,10 +291,9 @@ def no_anti_affinity(obj: K8sObject) -> Iterator[Violation]:
 # --- service accounts -----------------------------------------------------------------------
 
 
-def deprecated_service_account(obj: K8sObject) -> Iterator[Violation]:
-    spec = pod_spec(obj)
-    if spec is None:
-        return
+@pod_rule("deprecated-service-account")
+def deprecated_service_account(view: View) -> Iterator[Violation]:
+    spec = view.pod
     old = spec.spec.get("serviceAccount")
     if old is None or old == "":
         return

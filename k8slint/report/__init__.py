@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from ..findings import SEVERITIES, Finding
 
-FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
-
 
 class RunSummary:
     """What one run found and what it looked at, in report order."""
 
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
-                 "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored")
+                 "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored",
+                 "links_out")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -25,6 +24,7 @@ class RunSummary:
         self.context_files = 0  # read for cross-object rules only (--context)
         self.not_manifests = 0  # found in a walk, not parsable, and no sign of a manifest
         self.git_ignored = 0  # files and folders git ignores, left out of folder walks
+        self.links_out = 0  # links in walked folders that lead out of the scanned tree
 
     @property
     def active(self) -> list[Finding]:
@@ -54,14 +54,14 @@ def render(fmt: str, summary: RunSummary, *, color: bool = False, compact: bool 
     """
     if notices is None:
         notices = []
-    if fmt == "text" and compact:
-        from .compact import render_compact
-
-        return render_compact(summary, color=color, width=width)
     if fmt == "text":
-        from .text import render_text
+        from .text import no_workflow_commands, render_text
 
-        return render_text(summary, color=color)
+        if compact:
+            from .compact import render_compact
+
+            return no_workflow_commands(render_compact(summary, color=color, width=width))
+        return no_workflow_commands(render_text(summary, color=color))
     if fmt == "json":
         from .json import render_json
 

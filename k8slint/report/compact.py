@@ -165,7 +165,7 @@ def _forms(findings: Sequence[Finding], words: Sequence[tuple[_Word, ...]]) -> l
     a message joins a form when the two differ in few enough words."""
     # Messages of a form have the same words (and spaces between them) but in its slots.
     groups: dict[tuple[str, str, tuple[str, ...]], dict[tuple[_Word, ...], list[int]]] = {}
-    for i, (f, w) in enumerate(zip(findings, words)):
+    for i, (f, w) in enumerate(zip(findings, words, strict=True)):
         spacing = tuple(before for before, _ in w)
         groups.setdefault((f.rule, f.severity, spacing), {}).setdefault(w, []).append(i)
     by_rule: dict[str, list[_Form]] = {}
@@ -174,7 +174,9 @@ def _forms(findings: Sequence[Finding], words: Sequence[tuple[_Word, ...]]) -> l
         group: list[_Form] = []
         for w in sorted(messages, key=lambda w: (-len(messages[w]), w)):
             for form in group[-FORMS_TRIED:]:
-                slots = form.slots | {n for n, (a, b) in enumerate(zip(form.words, w)) if a != b}
+                # One spacing per group, so every message of it has as many words.
+                differ = {n for n, (a, b) in enumerate(zip(form.words, w, strict=True)) if a != b}
+                slots = form.slots | differ
                 if len(slots) <= limit:
                     form.slots = slots
                     form.members.extend(messages[w])
@@ -400,8 +402,8 @@ class _Renderer:
             shapes = Counter(printable(self.shapes[i]) or "the file" for i in members)
             named = [shape for shape, _ in shapes.most_common(SHAPES_SHOWN)]
             head = [self.rule_atom(rule, severities[0], after=":")]
-            for severity in severities:
-                head.append(_Atom(severity + ",", severity_word(severity, self.color) + ","))
+            head.extend(_Atom(severity + ",", severity_word(severity, self.color) + ",")
+                        for severity in severities)
             count = len(members)
             head += _words(f"{count} finding{'' if count == 1 else 's'} at")
             places = [[_atom(shape + ",")] for shape in named[:-1]] + [[_atom(named[-1])]]

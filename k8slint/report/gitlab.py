@@ -97,7 +97,8 @@ def render_gitlab(summary: RunSummary) -> str:
     Suppressed findings (listed with ``--show-suppressed``) are left out: the format has
     no way to mark an issue as accepted, and GitLab would show them as new problems."""
     findings = summary.active
-    issues = [issue(f, key, summary.root) for f, key in zip(findings, fingerprints(summary, findings))]
+    keys = fingerprints(summary, findings)
+    issues = [issue(f, key, summary.root) for f, key in zip(findings, keys, strict=True)]
     # No byte order mark: GitLab's parser refuses one.
     return html_safe(json.dumps(issues, indent=2, ensure_ascii=False)) + "\n"
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 from .. import __version__
+from ..findings import Finding
 from . import RunSummary
 
 FORMAT_VERSION = 1
 
 
-def finding_dict(f) -> dict:
+def finding_dict(f: Finding) -> dict:
     obj = None
     if f.kind is not None:
         obj = {"apiVersion": f.api_version, "kind": f.kind, "namespace": f.namespace, "name": f.name}
@@ -42,6 +43,7 @@ def render_json(summary: RunSummary) -> str:
             "patchesSkipped": summary.patches_skipped,
             "notManifests": summary.not_manifests,
             "gitIgnored": summary.git_ignored,
+            "linksOut": summary.links_out,
             "findings": len(summary.active),
             "suppressed": summary.suppressed,
             "baselineKnown": summary.baseline_known,

@@ -57,6 +57,7 @@ def to_sarif_dict(value: Any) -> Any:
                 continue
             name = _RENAMED.get((type(value), a.name)) or a.metadata.get("schema_property_name", a.name)
             default = a.default
+            # attrs types Factory as a function; at run time it is the class of factory defaults.
             if isinstance(default, attr.Factory):  # type: ignore[arg-type]
                 default = default.factory()
             if name not in _ALWAYS_EMIT and default is not attr.NOTHING and item == default:
@@ -163,24 +164,20 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def cut_to_limit(severities: list[str], limit: int) -> tuple[range | list[int], dict[str, int]]:
+def cut_to_limit(severities: list[str], limit: int,
+                 scores: list[float] | None = None) -> tuple[range | list[int], dict[str, int]]:
     """Which findings (by their severities, in report order) a run of at most ``limit``
-    results keeps: the most severe (error, then warning, then info), the earlier among
-    equals, as indexes in report order. Also how many of each severity are left out."""
+    results keeps: the most severe (error, then warning, then info; among equals, the
+    higher security-severity score, then the earlier), as indexes in report order. Also
+    how many of each severity are left out."""
     if len(severities) <= limit:
         return range(len(severities)), {}
-    counts = Counter(severities)
-    quota: dict[str, int] = {}
-    budget = limit
-    for severity in LEVELS:
-        quota[severity] = min(counts[severity], budget)
-        budget -= quota[severity]
-    left_out = {s: counts[s] - quota[s] for s in LEVELS if counts[s] > quota[s]}
-    kept: list[int] = []
-    for i, severity in enumerate(severities):
-        if quota[severity]:
-            quota[severity] -= 1
-            kept.append(i)
+    rank = {severity: n for n, severity in enumerate(LEVELS)}  # error first
+    weight = scores or [0.0] * len(severities)
+    best = sorted(range(len(severities)), key=lambda i: (rank[severities[i]], -weight[i], i))
+    kept = sorted(best[:limit])
+    counts = Counter(severities[i] for i in best[limit:])
+    left_out = {s: counts[s] for s in LEVELS if counts[s]}
     return kept, left_out
 
 
@@ -206,7 +203,9 @@ def build_log(summary: RunSummary, category: str | None = None,
     for text in texts:
         seen[text] += 1
         occurrence.append(seen[text])
-    kept, left_out = cut_to_limit([f.severity for f in findings], MAX_RESULTS)
+    metas_by_id = {meta.id: meta for meta in metas}
+    scores = [float(getattr(metas_by_id.get(f.rule), "security_severity", None) or 0) for f in findings]
+    kept, left_out = cut_to_limit([f.severity for f in findings], MAX_RESULTS, scores)
     uris: dict[str, tuple[str, str | None]] = {}
     results: list[dict[str, Any]] = []
     for i in kept:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..findings import Finding
 from . import RunSummary
 
 _COLORS = {"error": "31", "warning": "33", "info": "36"}
@@ -12,7 +13,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Characters that change how a line reads without being seen: bidirectional overrides,
 # embeddings and isolates (a name that displays reversed), zero-width characters (two
 # names that look equal), and the Unicode line and paragraph separators.
-_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e007f"
+    "\U000e0100-\U000e01ef]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # Lone surrogates: bytes of a file name that are not UTF-8 (U+DC80..U+DCFF stand for 0x80..0xFF).
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -23,11 +27,26 @@ def _surrogate(match: re.Match) -> str:
     return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
+def _invisible(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+# A line that starts with "::" is a workflow command to GitHub Actions, whatever follows.
+_COMMAND_START = re.compile(r"^::", re.M)
+
+
+def no_workflow_commands(report: str) -> str:
+    """A human-readable report whose lines start with a file name (``::error ...::x.yaml``)
+    must not read as workflow commands in an Actions log: such names get a ``./`` prefix."""
+    return _COMMAND_START.sub("./::", report)
+
+
 def printable(text: str) -> str:
     """One line, with control and invisible characters shown as escapes rather than obeyed."""
     text = _NEWLINE.sub(r"\\n", text)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = _INVISIBLE.sub(_invisible, text)
     return _SURROGATE.sub(_surrogate, text)
 
 
@@ -35,7 +54,7 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def finding_line(f, color: bool = False) -> str:
+def finding_line(f: Finding, color: bool = False) -> str:
     where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
     line = f"{where} {severity_word(f.severity, color)} {f.rule} {printable(f.message)}"
     if f.suppressed is not None:
@@ -66,6 +85,8 @@ def summary_line(summary: RunSummary) -> str:
         extras += f"; {_plural(summary.not_manifests, 'file')} skipped as not manifests"
     if summary.git_ignored:
         extras += f"; {_plural(summary.git_ignored, 'path')} git ignores skipped"
+    if summary.links_out:
+        extras += f"; {_plural(summary.links_out, 'link')} out of the scanned tree skipped"
     if summary.context_files:
         extras += f"; {_plural(summary.context_files, 'context file')} read"
     if summary.suppressed:

@@ -1,0 +1,177 @@
+"""etcd clusters as manifests declare them: how many members, and where that is written.
+
+Core, not a rule: the etcd rules judge the sizes found here, and the cross-object index
+flags the StatefulSets that run an etcd member (their size is the etcd rules' business,
+not single-replica's). It reads plain data, so both can ask.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple, TypeGuard
+from urllib.parse import urlsplit
+
+from .loader import is_literal
+from .model import Container, PodSpec, containers, image_ref, mapping, sequence
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+_FLAG = re.compile(r"^--?initial-cluster(?:=(.*))?$", re.S)
+_FLAG_IN_SCRIPT = re.compile(r"(?:^|\s)--?initial-cluster(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+
+
+class EtcdCluster(NamedTuple):
+    path: tuple  # the key or list item that holds the member count
+    members: int
+    source: str  # how the count was read, for the message
+
+
+def etcd_clusters(data: dict, kind: str, group: str, pod: PodSpec | None) -> Iterator[EtcdCluster]:
+    """Every etcd cluster whose size an object states literally; templated values are
+    skipped, never guessed. ``data`` is the object, ``kind`` and ``group`` its kind and
+    API group, ``pod`` its pod spec (or None).
+
+    Only long-running members count: a Job or an init container that restores a snapshot
+    with ``etcdutl snapshot restore --initial-cluster ...`` is not a cluster, nor is a
+    ``grpc-proxy`` in front of one.
+    """
+    if kind == "EtcdCluster":
+        size = mapping(data.get("spec")).get("size")
+        if _is_count(size):
+            yield EtcdCluster(("spec", "size"), size, "spec.size")
+        return
+    if kind == "ClusterConfiguration" and group == "kubeadm.k8s.io":
+        yield from _kubeadm_external(data)
+        return
+    if pod is None or not pod.long_running:
+        return
+    members = [c for c in containers(pod) if c.runs_with_pod]
+    if kind == "StatefulSet" and any(_runs_etcd_member(c) for c in members):
+        replicas = mapping(data.get("spec")).get("replicas")
+        if replicas is None:
+            yield EtcdCluster(("spec", "replicas"), 1, "replicas unset, so 1")
+        elif _is_count(replicas):
+            yield EtcdCluster(("spec", "replicas"), replicas, "replicas")
+        return
+    for container in members:
+        found = _from_flags(container) if _may_run_etcd_member(container) else None
+        found = found or _from_env(container)
+        if found is not None:
+            yield found
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    """An integer, and not a boolean (YAML's true is not 1 to the API server)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_NOT_MEMBERS = frozenset({"grpc-proxy", "gateway"})  # etcd subcommands that hold no data
+_TOOLS = re.compile(r"(?:^|[\s/;&|(])(?:etcdctl|etcdutl)\b|\b(?:grpc-proxy|gateway)\b")
+
+
+def _words(container: Container) -> list[str]:
+    return [w for w in sequence(container.data.get("command")) + sequence(container.data.get("args"))
+            if isinstance(w, str)]
+
+
+def _runs_etcd_member(container: Container) -> bool:
+    """The container runs the etcd server itself: by its command, or by an etcd image
+    whose entrypoint is not overridden."""
+    command = sequence(container.data.get("command"))
+    args = sequence(container.data.get("args"))
+    if command:
+        if _is_etcd_binary(command[0]):
+            rest = command[1:] + args
+            return not (rest and isinstance(rest[0], str) and rest[0] in _NOT_MEMBERS)
+        if isinstance(command[0], str) and command[0].rpartition("/")[2] in SHELLS:
+            scripts = [a for a in command[1:] + args if isinstance(a, str)]
+            return any(_script_runs_etcd(s) for s in scripts) and not any(_TOOLS.search(s) for s in scripts)
+        return False
+    image = container.data.get("image")
+    if isinstance(image, str) and image_ref(image).basename == "etcd":
+        return not (args and isinstance(args[0], str) and args[0] in _NOT_MEMBERS)
+    return False
+
+
+def _may_run_etcd_member(container: Container) -> bool:
+    """Flags alone are evidence enough unless the command is an etcd tool or proxy."""
+    return _runs_etcd_member(container) or not any(_TOOLS.search(w) for w in _words(container))
+
+
+def _is_etcd_binary(word: object) -> bool:
+    return isinstance(word, str) and word.rpartition("/")[2] == "etcd"
+
+
+def _script_runs_etcd(script: str) -> bool:
+    return any(_is_etcd_binary(word) for word in re.split(r"[\s;&|()`]+", script))
+
+
+def _member_count(value: str) -> int | None:
+    """Distinct member names of ``name=peer-url,...``; None when not literal or malformed."""
+    names = set()
+    for entry in value.split(","):
+        name, eq, url = entry.strip().partition("=")
+        if not eq or not name or not url or not is_literal(name):
+            return None
+        names.add(name)
+    return len(names) or None
+
+
+def _from_flags(container: Container) -> EtcdCluster | None:
+    args = sequence(container.data.get("command")) + sequence(container.data.get("args"))
+    n_command = len(sequence(container.data.get("command")))
+
+    def path_of(index: int) -> tuple:
+        if index < n_command:
+            return container.path + ("command", index)
+        return container.path + ("args", index - n_command)
+
+    for i, arg in enumerate(args):
+        if not isinstance(arg, str):
+            continue
+        match = _FLAG.match(arg)
+        if match:
+            if match.group(1) is not None:
+                value, at = match.group(1), i
+            elif i + 1 < len(args) and isinstance(args[i + 1], str):
+                value, at = args[i + 1], i + 1
+            else:
+                continue
+            members = _member_count(value)
+            if members is not None:
+                return EtcdCluster(path_of(at), members, "--initial-cluster")
+            continue
+        script = _FLAG_IN_SCRIPT.search(arg)
+        if script:
+            members = _member_count(script.group(2))
+            if members is not None:
+                return EtcdCluster(path_of(i), members, "--initial-cluster")
+    return None
+
+
+def _from_env(container: Container) -> EtcdCluster | None:
+    for i, env in enumerate(sequence(container.data.get("env"))):
+        if isinstance(env, dict) and env.get("name") == "ETCD_INITIAL_CLUSTER":
+            value = env.get("value")
+            if isinstance(value, str):
+                members = _member_count(value)
+                if members is not None:
+                    return EtcdCluster(
+                        container.path + ("env", i, "value"), members, "ETCD_INITIAL_CLUSTER"
+                    )
+    return None
+
+
+def _kubeadm_external(data: dict) -> Iterator[EtcdCluster]:
+    endpoints = mapping(mapping(data.get("etcd")).get("external")).get("endpoints")
+    if not isinstance(endpoints, list) or not endpoints:
+        return
+    hosts = set()
+    for endpoint in endpoints:
+        if not is_literal(endpoint):
+            return
+        parts = urlsplit(endpoint if "//" in endpoint else "//" + endpoint)
+        if not parts.hostname:
+            return
+        hosts.add(parts.hostname)
+    yield EtcdCluster(("etcd", "external", "endpoints"), len(hosts), "external endpoints")

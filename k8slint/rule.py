@@ -1,0 +1,192 @@
+"""The rule API: a rule declares what it visits; the engine walks, the rule judges.
+
+A rule is a function of one :class:`View` that yields ``Violation(path, message)``, with
+its declaration attached by one of four decorators:
+
+- ``@object_rule("bare-pod", kinds=...)``: once per object of the named kinds;
+- ``@pod_rule("host-network", pods=ANY)``: once per pod spec (any, long-running, Linux);
+- ``@container_rule("privileged-container", containers=ALL)``: once per container (all,
+  app containers, or those that run for the pod's whole life), in the chosen pod specs;
+- ``@index_rule("dangling-service")``: once per run, over the cross-object index.
+
+The engine computes each object's pod spec and containers once and hands every rule the
+same read-only view: the object's data (never its nodes, so no rule can reach a
+position), the pod spec and container being visited, the rule's params and the run's
+settings. The decorators only attach the declaration; ``checks/__init__.py`` lists the
+rules explicitly, so every rule is one grep away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple, TypeVar
+
+from .findings import Violation
+from .model import Container, PodSpec, mapping
+
+OBJECTS, PODS, CONTAINERS, INDEX = "object", "pod", "container", "index"
+# Which pod specs a pod or container rule visits.
+ANY, LONG_RUNNING_PODS, LINUX_PODS = "any", "long-running", "linux"
+# Which containers a container rule visits.
+ALL, APP, RUNS_WITH_POD = "all", "app", "runs-with-pod"
+
+
+class Settings(NamedTuple):
+    """What one run decides for every rule."""
+
+    kubernetes_version: str | None = None  # the release API rules judge against
+
+
+class ObjectView:
+    """One Kubernetes object as plain data, without its nodes."""
+
+    __slots__ = ("api_version", "data", "group", "kind", "name", "namespace")
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.api_version: str = data["apiVersion"]
+        self.kind: str = data["kind"]
+        self.group = self.api_version.rpartition("/")[0]
+        metadata = mapping(data.get("metadata"))
+        name, namespace = metadata.get("name"), metadata.get("namespace")
+        self.name = name if isinstance(name, str) else None
+        self.namespace = namespace if isinstance(namespace, str) else None
+
+    @property
+    def metadata(self) -> dict:
+        return mapping(self.data.get("metadata"))
+
+
+class View:
+    """What a rule is handed: the object, the pod spec and container being visited, the
+    rule's params and the run's settings. Read-only; no nodes, so no positions."""
+
+    __slots__ = ("_container", "_pod", "obj", "params", "settings")
+
+    def __init__(self, obj: ObjectView, pod: PodSpec | None, container: Container | None,
+                 params: Mapping[str, Any], settings: Settings):
+        self.obj = obj
+        self._pod = pod
+        self._container = container
+        self.params = params
+        self.settings = settings
+
+    @property
+    def pod_spec(self) -> PodSpec | None:
+        """The object's pod spec, if it has one (any rule may look)."""
+        return self._pod
+
+    @property
+    def pod(self) -> PodSpec:
+        """The pod spec a pod or container rule is visiting."""
+        if self._pod is None:
+            raise TypeError("only pod and container rules visit a pod spec")
+        return self._pod
+
+    @property
+    def container(self) -> Container:
+        """The container a container rule is visiting."""
+        if self._container is None:
+            raise TypeError("only container rules visit a container")
+        return self._container
+
+    @property
+    def containers(self) -> tuple[Container, ...]:
+        """Every container of the pod spec (init, app, ephemeral), in manifest order."""
+        from .model import containers
+
+        return tuple(containers(self._pod)) if self._pod is not None else ()
+
+
+Check = Callable[[View], Iterable[Violation]]
+
+
+class Rule(NamedTuple):
+    """A rule's declaration: its id, what it visits, and its logic."""
+
+    id: str
+    visits: str  # OBJECTS | PODS | CONTAINERS | INDEX
+    check: Callable[..., Iterable[Any]]
+    kinds: frozenset[str] | None = None  # object rules: the kinds visited (None: all)
+    pods: str = ANY  # pod and container rules: which pod specs
+    containers: str = ALL  # container rules: which containers
+
+    def applies_to(self) -> str:
+        """The rule's reach in words, for the docs."""
+        from .kinds import POD_KINDS, described
+
+        if self.visits == INDEX:
+            return "the objects of the whole run (cross-object)"
+        if self.visits == OBJECTS:
+            return described(self.kinds)
+        pods = {ANY: "pod specs", LONG_RUNNING_PODS: "long-running pod specs",
+                LINUX_PODS: "Linux pod specs"}[self.pods]
+        where = f"{pods} ({described(POD_KINDS)})"
+        if self.visits == PODS:
+            return where
+        which = {ALL: "every container (init, app and ephemeral)",
+                 APP: "app and init containers", RUNS_WITH_POD: "containers that run with the pod "
+                 "(app containers and native sidecars)"}[self.containers]
+        return f"{which} of {where}"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _declare(rule: Rule) -> Callable[[F], F]:
+    def attach(function: F) -> F:
+        function.__rule__ = rule._replace(check=function)  # type: ignore[attr-defined]
+        return function
+
+    return attach
+
+
+def _pending(*_: Any) -> Iterable[Any]:
+    """Stands for the logic until the decorator attaches the function itself."""
+    return ()
+
+
+def object_rule(rule_id: str, *, kinds: frozenset[str] | None = None) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, OBJECTS, _pending, kinds=kinds))
+
+
+def pod_rule(rule_id: str, *, pods: str = ANY) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, PODS, _pending, pods=pods))
+
+
+def container_rule(rule_id: str, *, containers: str = ALL, pods: str = ANY) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, CONTAINERS, _pending, pods=pods, containers=containers))
+
+
+def index_rule(rule_id: str) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, INDEX, _pending))
+
+
+def declared(function: Callable[..., Any]) -> Rule:
+    """The declaration a decorator attached to ``function``."""
+    rule = getattr(function, "__rule__", None)
+    if not isinstance(rule, Rule):
+        raise TypeError(f"{function.__qualname__} is not declared with a rule decorator")
+    return rule
+
+
+def registry(functions: Iterable[Callable[..., Any]]) -> dict[str, Rule]:
+    """The rules by id, from an explicit list of declared functions."""
+    rules: dict[str, Rule] = {}
+    for function in functions:
+        rule = declared(function)
+        if rule.id in rules:
+            raise ValueError(f"two rules are declared as {rule.id}")
+        rules[rule.id] = rule
+    return rules
+
+
+def rules_in(modules: Iterable[Any]) -> dict[str, Rule]:
+    """The rules declared in ``modules``, listed explicitly by the caller, in the order
+    each module defines them: adding a rule to a module needs no second list."""
+    functions = [
+        value for module in modules for value in vars(module).values()
+        if callable(value) and getattr(value, "__module__", None) == module.__name__
+        and isinstance(getattr(value, "__rule__", None), Rule)
+    ]
+    return registry(functions)
