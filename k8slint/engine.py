@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 from .catalog import RuleBrief, rule_index
 from .checks import INDEX_RULES, OBJECT_RULES
@@ -35,6 +34,7 @@ from .rule import (
     PODS,
     RUNS_WITH_POD,
     ObjectView,
+    Params,
     Rule,
     Settings,
     View,
@@ -48,9 +48,6 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, no
 _TOP_API_VERSION = re.compile(
     r'^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?apiVersion["\']?[ \t]*:', re.M)
 _TOP_KIND = re.compile(r'^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?kind["\']?[ \t]*:', re.M)
-
-
-Params = Mapping[str, Any]
 
 
 class FileResult:

@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .findings import ObjectRef, stable_path
+from .kinds import MAKES_PODS, SCALED
 from .loader import Position, is_templated, locate
 from .model import K8sObject, mapping, pod_spec, pod_template_labels, sequence
 from .selectors import selector_matches
 
-WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController",
-                            "DaemonSet", "Job", "CronJob", "Pod"})
-SCALED_KINDS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+WORKLOAD_KINDS = MAKES_PODS
+SCALED_KINDS = SCALED
 # A PodTemplate makes no pods itself, but its pods' service account is checked like any.
 INDEXED_KINDS = WORKLOAD_KINDS | {"PodTemplate", "PodDisruptionBudget", "HorizontalPodAutoscaler",
                                   "Service", "ServiceAccount"}

@@ -31,21 +31,20 @@ POD_KINDS = frozenset(POD_SPEC_PATHS)
 # Run to completion: a drain or an upgrade waits for them or restarts them whole.
 RUN_TO_COMPLETION = frozenset({"Job", "CronJob", "ScaledJob"})
 LONG_RUNNING = POD_KINDS - RUN_TO_COMPLETION
-# Controllers that make pods from a template, as opposed to a Pod itself.
-CONTROLLERS = POD_KINDS - {"Pod", "PodTemplate"}
+# Objects whose pods run: a Pod, and every controller that makes pods from its template
+# (a PodTemplate only describes pods).
+MAKES_PODS = POD_KINDS - {"PodTemplate"}
+# Controllers with a replica count.
+SCALED = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout",
+                    "DeploymentConfig"})
 # Controllers with a label selector over their own pods.
 SELECTING_CONTROLLERS = frozenset({"ReplicationController", "Deployment", "ReplicaSet",
                                    "StatefulSet", "DaemonSet", "Job", "Rollout"})
-# Controllers that keep a number of replicas of one pod.
-REPLICATED = frozenset({"Deployment", "StatefulSet"})
+# Controllers that keep a number of replicas of one pod, which drains must not take down
+# together (a ReplicaSet or ReplicationController is normally owned by one of these).
+REPLICATED = frozenset({"Deployment", "StatefulSet", "Rollout", "DeploymentConfig"})
 # Where an etcd cluster can be declared besides a pod spec.
 ETCD_KINDS = POD_KINDS | {"EtcdCluster", "ClusterConfiguration"}
-
-GROUP_NAMES: dict[frozenset[str], str] = {
-    POD_KINDS: "every kind with a pod spec",
-    LONG_RUNNING: "long-running pod specs",
-}
-
 
 def described(kinds: frozenset[str] | None) -> str:
     """The kinds as the docs' "applies to" says them."""

@@ -31,6 +31,9 @@ ANY, LONG_RUNNING_PODS, LINUX_PODS = "any", "long-running", "linux"
 ALL, APP, RUNS_WITH_POD = "all", "app", "runs-with-pod"
 
 
+Params = Mapping[str, Any]  # a rule's params: its metadata's defaults, then the config's
+
+
 class Settings(NamedTuple):
     """What one run decides for every rule."""
 
@@ -98,6 +101,15 @@ class View:
         return tuple(containers(self._pod)) if self._pod is not None else ()
 
 
+class RunView(NamedTuple):
+    """What an index rule is handed: the run's cross-object index, its params and the
+    run's settings, as a pod or container rule gets them."""
+
+    index: Any  # k8slint.index.Index (not imported here: the index imports the model)
+    params: Mapping[str, Any]
+    settings: Settings
+
+
 Check = Callable[[View], Iterable[Violation]]
 
 
@@ -113,15 +125,16 @@ class Rule(NamedTuple):
 
     def applies_to(self) -> str:
         """The rule's reach in words, for the docs."""
-        from .kinds import POD_KINDS, described
+        from .kinds import LONG_RUNNING, POD_KINDS, described
 
         if self.visits == INDEX:
-            return "the objects of the whole run (cross-object)"
+            return f"{described(self.kinds)}, judged against the other objects of the run"
         if self.visits == OBJECTS:
             return described(self.kinds)
         pods = {ANY: "pod specs", LONG_RUNNING_PODS: "long-running pod specs",
                 LINUX_PODS: "Linux pod specs"}[self.pods]
-        where = f"{pods} ({described(POD_KINDS)})"
+        kinds = LONG_RUNNING if self.pods == LONG_RUNNING_PODS else POD_KINDS
+        where = f"{pods} ({described(kinds)})"
         if self.visits == PODS:
             return where
         which = {ALL: "every container (init, app and ephemeral)",
@@ -158,8 +171,9 @@ def container_rule(rule_id: str, *, containers: str = ALL, pods: str = ANY) -> C
     return _declare(Rule(rule_id, CONTAINERS, _pending, pods=pods, containers=containers))
 
 
-def index_rule(rule_id: str) -> Callable[[F], F]:
-    return _declare(Rule(rule_id, INDEX, _pending))
+def index_rule(rule_id: str, *, kinds: frozenset[str] | None = None) -> Callable[[F], F]:
+    """``kinds``: what the rule reports on, for the docs (it sees the whole index)."""
+    return _declare(Rule(rule_id, INDEX, _pending, kinds=kinds))
 
 
 def declared(function: Callable[..., Any]) -> Rule:

@@ -17,12 +17,12 @@ from .catalog import rule_index
 from .checks import INDEX_RULES
 from .config import EMPTY, Config, find_config, load_config
 from .discover import Exclusions, Source, Walk, discover
-from .engine import DEFAULT_MAX_FILE_SIZE, default_severities
+from .engine import DEFAULT_MAX_FILE_SIZE, default_severities, rule_params
 from .findings import Finding, ObjectRef, Span, make_finding
 from .globs import compile_globs
 from .index import Index
 from .report import RunSummary
-from .rule import Settings
+from .rule import RunView, Settings
 from .runner import default_jobs, lint_all
 from .suppress import apply
 
@@ -120,7 +120,8 @@ def run(options: Options, config: Config) -> Outcome:
 
     interrupt.check()
     if facts:
-        findings.extend(cross_object_findings(Index(facts), severities, problems))
+        findings.extend(cross_object_findings(Index(facts), severities, problems, params,
+                                              Settings(kubernetes_version=version)))
     ran = {rule for rule in severities if rule not in META_RULES}
     applied = apply(findings, suppressions, ran, severities, set(rule_index()))
     kept = applied.kept + applied.meta
@@ -160,14 +161,20 @@ def _context_sources(folders: tuple[str, ...], sources: list[Source], exclusions
     ]
 
 
-def cross_object_findings(index: Index, severities: dict[str, str], problems: list[str]) -> list[Finding]:
+def cross_object_findings(index: Index, severities: dict[str, str], problems: list[str],
+                          params: dict[str, dict] | None = None,
+                          settings: Settings | None = None) -> list[Finding]:
     """Findings of the enabled cross-object rules, on reported objects only."""
     found = []
+    metas = rule_index()
+    params = params or {}
+    settings = settings or Settings()
     for rule_id, rule in INDEX_RULES.items():
         if rule_id not in severities:
             continue
         try:
-            violations = list(rule.check(index))
+            view = RunView(index, rule_params(metas[rule_id], params.get(rule_id)), settings)
+            violations = list(rule.check(view))
         except Exception as exc:  # a bug of ours must not hide the other findings
             problems.append(f"internal error in rule {rule_id}: {type(exc).__name__}: {exc} "
                             f"(please report this)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from k8slint.cli import main
 from k8slint.index import Facts, Index
 from k8slint.loader import Position
+from k8slint.rule import RunView, Settings
 
 from .helpers import FIXTURES
 
@@ -110,7 +111,7 @@ def test_cross_object_lookups_are_linear():
 
     def work(n: int) -> int:
         index = Index(_facts(n))
-        found = [v for rule in INDEX_RULES.values() for v in rule.check(index)]
+        found = [v for rule in INDEX_RULES.values() for v in rule.check(RunView(index, {}, Settings()))]
         assert found == []  # every workload has its Service, budget and autoscaler
         return index.work
 
@@ -129,7 +130,7 @@ def test_identical_copies_of_a_repository_stay_linear():
     def work(copies: int) -> int:
         index = Index(_facts(200) * copies)
         for check in (rule.check for rule in INDEX_RULES.values()):
-            list(check(index))
+            list(check(RunView(index, {}, Settings())))
         return index.work
 
     assert work(10) <= 11 * work(1)

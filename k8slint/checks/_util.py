@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, NamedTuple, TypeGuard
 
 from ..loader import is_literal
-from ..model import Container, K8sObject, PodSpec, containers, mapping, sequence
+from ..model import Container, PodSpec, mapping, sequence
 
 # A rule's parameters: the config's values over the defaults in the JSON Schema of its
 # metadata, checked against that schema when the config is read (so each value has the
 # type the schema gives it, which no static type here can say).
-Params = Mapping[str, Any]
+from ..rule import Params  # noqa: F401 (the rule modules import it from here)
 
 
 def as_yaml(value: object) -> str:
@@ -30,11 +30,6 @@ def is_count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def is_group(obj: K8sObject, *groups: str) -> bool:
-    """The object's API group is one of ``groups`` (``""`` for core)."""
-    return obj.group in groups
-
-
 def security_context(data: dict) -> dict:
     return mapping(data.get("securityContext"))
 
@@ -45,14 +40,6 @@ def effective(field: str, container: Container, spec: PodSpec) -> Any:
     if own.get(field) is not None:
         return own[field]
     return security_context(spec.spec).get(field)
-
-
-def app_containers(spec: PodSpec) -> Iterator[Container]:
-    """Containers and init containers: the ones a manifest defines to run. Ephemeral
-    containers are debugging sessions added by ``kubectl debug``, not hardening targets."""
-    for container in containers(spec):
-        if container.group != "ephemeralContainers":
-            yield container
 
 
 class HostPath(NamedTuple):

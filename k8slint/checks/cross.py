@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..index import NOT_LITERAL, UNSET, Facts, Index, selector_is_literal
+from ..kinds import POD_KINDS, POD_SPEC_PATHS, REPLICATED, SCALED
 from ..loader import is_literal
-from ..rule import index_rule
+from ..rule import RunView, index_rule
 
-REPLICATED_KINDS = ("Deployment", "StatefulSet")
-SCALED = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+REPLICATED_KINDS = tuple(sorted(REPLICATED))
 
 
 class CrossViolation(NamedTuple):
@@ -28,12 +28,13 @@ class CrossViolation(NamedTuple):
 def _replicated(index: Index) -> Iterator[Facts]:
     for kind in REPLICATED_KINDS:
         for f in index.by_kind.get(kind, ()):
-            if f.api_version.startswith(("apps/", "extensions/")):
+            if f.group in POD_SPEC_PATHS[kind][0]:  # the API groups that serve the kind
                 yield f
 
 
-@index_rule("single-replica")
-def single_replica(index: Index) -> Iterator[CrossViolation]:
+@index_rule("single-replica", kinds=REPLICATED)
+def single_replica(run: RunView) -> Iterator[CrossViolation]:
+    index = run.index
     for f in _replicated(index):
         if f.replicas == NOT_LITERAL or f.replicas == 0:  # templated, or scaled to zero on purpose
             continue
@@ -52,8 +53,9 @@ def single_replica(index: Index) -> Iterator[CrossViolation]:
         ))
 
 
-@index_rule("missing-pod-disruption-budget")
-def missing_pod_disruption_budget(index: Index) -> Iterator[CrossViolation]:
+@index_rule("missing-pod-disruption-budget", kinds=REPLICATED)
+def missing_pod_disruption_budget(run: RunView) -> Iterator[CrossViolation]:
+    index = run.index
     covered: set[int] = set()
     for pdb in index.by_kind.get("PodDisruptionBudget", ()):
         if isinstance(pdb.selector, dict) and selector_is_literal(pdb.selector):
@@ -74,8 +76,9 @@ def _is_zero(value: object) -> bool:
             or (isinstance(value, str) and value.strip() in ("0", "0%")))
 
 
-@index_rule("pdb-blocks-drain")
-def pdb_blocks_drain(index: Index) -> Iterator[CrossViolation]:
+@index_rule("pdb-blocks-drain", kinds=frozenset({"PodDisruptionBudget"}))
+def pdb_blocks_drain(run: RunView) -> Iterator[CrossViolation]:
+    index = run.index
     for pdb in index.by_kind.get("PodDisruptionBudget", ()):
         min_available, max_unavailable = pdb.budget if pdb.budget else (None, None)
         if max_unavailable is not None and _is_zero(max_unavailable):
@@ -123,8 +126,9 @@ def _percent(value: object) -> int | None:
     return None
 
 
-@index_rule("dangling-service")
-def dangling_service(index: Index) -> Iterator[CrossViolation]:
+@index_rule("dangling-service", kinds=frozenset({"Service"}))
+def dangling_service(run: RunView) -> Iterator[CrossViolation]:
+    index = run.index
     for svc in index.by_kind.get("Service", ()):
         if not svc.selector or svc.service_type == "ExternalName" or not selector_is_literal(svc.selector):
             continue
@@ -140,8 +144,9 @@ def dangling_service(index: Index) -> Iterator[CrossViolation]:
         ))
 
 
-@index_rule("unknown-service-account")
-def unknown_service_account(index: Index) -> Iterator[CrossViolation]:
+@index_rule("unknown-service-account", kinds=POD_KINDS)
+def unknown_service_account(run: RunView) -> Iterator[CrossViolation]:
+    index = run.index
     for kind in sorted(index.by_kind):
         for f in index.by_kind[kind]:
             name = f.service_account
