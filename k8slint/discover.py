@@ -140,7 +140,7 @@ class Walk:
                 except OSError:
                     continue
                 entry_real = os.path.realpath(path) if is_link else os.path.join(real, entry.name)
-                if is_link and not any(_inside(entry_real, bound) for bound in bounds):
+                if is_link and not any(is_within(entry_real, bound) for bound in bounds):
                     if os.path.exists(entry_real):  # (a dangling link reads nothing anyway)
                         self.links_out += 1
                     continue
@@ -198,7 +198,8 @@ class Walk:
         return self._git[top]
 
 
-def _inside(path: str, folder: str) -> bool:
+def is_within(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or lies below it (both absolute, normalised)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import stat
 
+from .discover import is_within
+
 _STREAMS = {"/dev/stdout": 1, "/dev/stderr": 2}
 
 
@@ -52,16 +54,12 @@ def write_text(path: str, text: str) -> None:
         raise WriteRefused(f"{path} is not a regular file; not replaced")
     cwd = os.path.realpath(os.getcwd())
     through_link = real != absolute
-    if through_link and not _inside(real, cwd):
+    if through_link and not is_within(real, cwd):
         raise WriteRefused(
             f"{path} leads through a link to {real}, outside the working folder; not written "
             f"(name the target itself if that is where the report belongs)"
         )
-    _replace_atomically(real, data, confine=cwd if through_link or _inside(real, cwd) else None)
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+    _replace_atomically(real, data, confine=cwd if through_link or is_within(real, cwd) else None)
 
 
 def _stream_fd(path: str) -> int | None:
@@ -101,7 +99,7 @@ def _replace_atomically(target: str, data: bytes, confine: str | None = None) ->
     name = os.path.basename(target)
     dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        if confine is not None and not _inside(_fd_path(dir_fd, folder), confine):
+        if confine is not None and not is_within(_fd_path(dir_fd, folder), confine):
             raise WriteRefused(f"{target}: its folder moved out of the working folder; not written")
         tmp = f".{name}.{secrets.token_hex(8)}.k8slint-tmp"
         # O_EXCL with O_NOFOLLOW and a random name: nothing planted can be followed.

@@ -16,7 +16,7 @@ from . import interrupt
 from .catalog import rule_index
 from .checks import INDEX_RULES
 from .config import EMPTY, Config, find_config, load_config
-from .discover import Exclusions, Source, Walk, discover
+from .discover import Exclusions, Source, Walk, discover, is_within
 from .engine import DEFAULT_MAX_FILE_SIZE, default_severities, rule_params
 from .findings import Finding, ObjectRef, Span, make_finding
 from .globs import compile_globs
@@ -62,6 +62,7 @@ def run(options: Options, config: Config) -> Outcome:
     severities = default_severities(options.enable, options.disable, config.severities)
     version = options.kubernetes_version or config.kubernetes_version
     params = dict(config.params)
+    settings = Settings(kubernetes_version=version)  # what every rule of the run is handed
     exclusions = (
         Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
     )
@@ -98,7 +99,7 @@ def run(options: Options, config: Config) -> Outcome:
     gc.disable()
     try:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
-                               params, options.max_file_size, Settings(kubernetes_version=version)):
+                               params, options.max_file_size, settings):
             facts.extend(result.facts)
             if result.context:
                 summary.context_files += 1
@@ -120,8 +121,7 @@ def run(options: Options, config: Config) -> Outcome:
 
     interrupt.check()
     if facts:
-        findings.extend(cross_object_findings(Index(facts), severities, problems, params,
-                                              Settings(kubernetes_version=version)))
+        findings.extend(cross_object_findings(Index(facts), severities, problems, params, settings))
     ran = {rule for rule in severities if rule not in META_RULES}
     applied = apply(findings, suppressions, ran, severities, set(rule_index()))
     kept = applied.kept + applied.meta
@@ -143,7 +143,7 @@ def scanned_root(sources: list[Source]) -> str:
     no URI climbs out with ``..`` or becomes absolute."""
     paths = [os.path.abspath(s.path) for s in sources if s.path is not None]
     cwd = os.getcwd()
-    if not paths or all(p == cwd or p.startswith(cwd.rstrip(os.sep) + os.sep) for p in paths):
+    if not paths or all(is_within(p, cwd) for p in paths):
         return cwd
     common = os.path.commonpath(paths)
     return common if os.path.isdir(common) else os.path.dirname(common)
