@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from yaml.nodes import Node
 
 from .catalog import catalog, rule_index
+from .discover import is_work_tree
 from .loader import DecodeProblem, decode, load_text, locate
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
@@ -83,31 +84,6 @@ def _repository_root(start: Path) -> Path | None:
         if is_work_tree(folder):
             return folder
     return None
-
-
-def is_work_tree(folder: Path) -> bool:
-    """``folder`` holds a git repository this user owns: a ``.git`` folder with a ``HEAD``,
-    or a ``.git`` file naming one (a worktree, a submodule). An empty ``.git`` planted in
-    a shared parent folder, or one another user owns, is not a repository root."""
-    marker = folder / ".git"
-    try:
-        info = marker.lstat()
-    except OSError:
-        return False
-    if info.st_uid not in (os.getuid(), 0) if hasattr(os, "getuid") else False:
-        return False
-    if marker.is_dir():
-        return (marker / "HEAD").is_file()
-    try:
-        with marker.open("rb") as stream:
-            first = stream.read(4096)
-    except OSError:
-        return False
-    if not first.startswith(b"gitdir: "):
-        return False
-    target = Path(os.fsdecode(first[8:].strip().splitlines()[0]) if first[8:].strip() else "")
-    gitdir = target if target.is_absolute() else folder / target
-    return (gitdir / "HEAD").is_file()
 
 
 def load_config(path: Path) -> Config:

@@ -175,7 +175,7 @@ class Walk:
         current = real_folder
         while current not in self._tops:
             climbed.append(current)
-            if os.path.lexists(os.path.join(current, ".git")):
+            if is_work_tree(Path(current)):
                 found: str | None = current
                 break
             parent = os.path.dirname(current)
@@ -196,6 +196,34 @@ class Walk:
         if top not in self._git:
             self._git[top] = _GitIgnored.ask(top)
         return self._git[top]
+
+
+def is_work_tree(folder: Path) -> bool:
+    """``folder`` holds a git repository this user owns: a ``.git`` folder with a ``HEAD``,
+    or a ``.git`` file naming one (a worktree, a submodule). An empty ``.git`` planted in
+    a shared parent folder, or one another user owns, is not a repository root (git's own
+    discovery passes over such a ``.git`` too). The config search and the walk's question
+    to git both start from here."""
+    marker = folder / ".git"
+    try:
+        info = marker.lstat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid") and info.st_uid not in (os.getuid(), 0):
+        return False
+    if marker.is_dir():
+        return (marker / "HEAD").is_file()
+    try:
+        with marker.open("rb") as stream:
+            first = stream.read(4096)
+    except OSError:
+        return False
+    named = first[len(b"gitdir: "):].strip().splitlines() if first.startswith(b"gitdir: ") else []
+    if not named:
+        return False
+    target = Path(os.fsdecode(named[0]))
+    gitdir = target if target.is_absolute() else folder / target
+    return (gitdir / "HEAD").is_file()
 
 
 def is_within(path: str, folder: str) -> bool:
