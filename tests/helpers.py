@@ -120,3 +120,12 @@ def make_git_folder(folder: Path) -> None:
     (an empty ``.git`` is what a hostile parent folder could plant, and is refused)."""
     (folder / ".git").mkdir()
     (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The command line, in this process: (exit code, stdout, stderr)."""
+    from k8slint.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -6,15 +6,7 @@ import json
 
 import pytest
 
-from k8slint.cli import main
-
-from .helpers import FIXTURES
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from .helpers import FIXTURES, run
 
 
 @pytest.fixture

@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from k8slint.cli import main
-
-from .helpers import FIXTURES, lint, lint_text, make_git_folder
+from .helpers import FIXTURES, lint, lint_text, make_git_folder, run
 
 GOOD = FIXTURES / "latest-tag-drift" / "fail.yaml"
 
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def alias_bomb(levels: int = 9) -> str:

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from k8slint.cli import main
-
-from .helpers import FIXTURES, make_git_folder
+from .helpers import FIXTURES, make_git_folder, run
 
 REPO = Path(__file__).resolve().parents[1]
 PRIVILEGED_POD = (
@@ -28,11 +26,6 @@ PRIVILEGED_POD = (
 )
 GOOD = FIXTURES / "latest-tag-drift" / "fail.yaml"
 
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def lines_of(out: str, rule: str) -> list[str]:
