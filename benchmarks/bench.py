@@ -141,6 +141,13 @@ def main() -> int:
     jobs1 = measure("k8slint check -j1 CORPUS", lint + ["check", "-j1", str(args.corpus)])
     jobsn = measure(f"k8slint check CORPUS (default jobs: {os.cpu_count()})",
                     lint + ["check", str(args.corpus)])
+    from k8slint.checks.schema import SCHEMA_RULES  # switched off for the runs they are measured against
+
+    no_schema = [arg for rule in SCHEMA_RULES for arg in ("--disable", rule)]
+    jobs1_bare = measure("k8slint check -j1 CORPUS, no schema rules",
+                         lint + ["check", "-j1", *no_schema, str(args.corpus)])
+    jobsn_bare = measure("k8slint check CORPUS, no schema rules",
+                         lint + ["check", *no_schema, str(args.corpus)])
 
     scaled = None
     if args.scale:
@@ -160,6 +167,9 @@ def main() -> int:
     ratio("one file / python -c pass", one.median / bare.median, "(for reference)")
     ratio("corpus -j1 / parse floor", jobs1.median / floor.median, "<= 1.3")
     ratio("corpus default jobs / parse floor", jobsn.median / floor.median, "< 1.0")
+    ratio("corpus with / without schema rules, default jobs", jobsn.median / jobsn_bare.median,
+          "<= 1.15")
+    ratio("corpus with / without schema rules, -j1", jobs1.median / jobs1_bare.median, "<= 1.15")
     if scaled:
         n, floor_n, jobs1_n, jobsn_n = scaled
         ratio(f"{n}x corpus -j1 / 1x corpus -j1", jobs1_n.median / jobs1.median, f"<= {n + 0.5}")

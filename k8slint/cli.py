@@ -102,8 +102,8 @@ def _say(message: str) -> None:
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
               help="Record this run's findings as the baseline in FILE.")
 @click.option("--kubernetes-version", metavar="1.N",
-              help="The Kubernetes release the API-version rules check against "
-                   "[default: the config's kubernetesVersion, else the newest one k8slint knows].")
+              help="The Kubernetes release to check against (schemas, removed APIs), 1.28 to "
+                   "1.37 [default: the config's kubernetesVersion, else 1.37].")
 @click.option("--no-gitignore", is_flag=True,
               help="In folders, lint files git ignores too (by default they are skipped).")
 @click.option("--pre-commit", "hook", is_flag=True,
@@ -146,11 +146,12 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
         raise click.BadParameter(f"expected a size such as 10M, 512K or 1048576, got {max_file_size!r}",
                                  param_hint="--max-file-size") from None
     if kubernetes_version is not None:
-        import re
+        from .versions import supported
 
-        if not re.fullmatch(r"v?1\.[0-9]+(\.[0-9]+)?", kubernetes_version):
-            raise click.BadParameter(f"expected a release such as 1.29, got {kubernetes_version!r}",
-                                     param_hint="--kubernetes-version")
+        try:
+            supported(kubernetes_version)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--kubernetes-version") from None
     if category is not None:
         from .report.sarif import automation_id
 

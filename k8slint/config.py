@@ -186,6 +186,19 @@ def _validate(data: Any, root: Node) -> list[tuple[int, int, str]]:
                 close = difflib.get_close_matches(str(rule), metas, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else "; see `k8slint rules`"
                 at(("rules", rule), f"unknown rule '{rule}'{hint}")
+    from .versions import supported
+
+    versions: list[tuple[tuple, Any]] = [(("kubernetesVersion",), data.get("kubernetesVersion"))] + [
+        (("rules", rule, "params", "kubernetesVersion"), value["params"].get("kubernetesVersion"))
+        for rule, value in (rules.items() if isinstance(rules, dict) else ())
+        if isinstance(value, dict) and isinstance(value.get("params"), dict)
+    ]
+    for where, version in versions:
+        if isinstance(version, str):
+            try:
+                supported(version)
+            except ValueError as exc:
+                at(where, f"{_dotted(where)}: {exc}")
     validator = jsonschema.Draft7Validator(schema)
     for error in validator.iter_errors(data):
         path = tuple(error.absolute_path)

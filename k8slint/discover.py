@@ -39,6 +39,8 @@ class Source(NamedTuple):
     real: str | None = None  # the resolved path, found once while discovering
     walked: bool = False  # found in a folder (or passed by the pre-commit hook), not named
     exact: str = ""  # the path as given, undecodable bytes kept: what identity keys on
+    data: bytes | None = None  # standard input, when it had to be read before linting
+    role: str = ""  # what a kustomization makes of the file ("" a plain file; rule.py's roles)
 
 
 class Exclusions(NamedTuple):

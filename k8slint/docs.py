@@ -151,14 +151,49 @@ def with_rules_table(readme: str) -> str:
     return _README_TABLE.sub(lambda m: m.group(1) + rules_table() + m.group(2), readme)
 
 
+_SCHEMA_TABLES = re.compile(r"(<!-- schema-tables:start -->\n).*?(<!-- schema-tables:end -->)",
+                            re.DOTALL)
+
+
+def schema_tables() -> str:
+    """docs/schema.md's generated part: the fields other rules own, and the value sets the
+    schema rules add to the OpenAPI data (both from k8slint/schemas.py)."""
+    from .schemas import OWNED_FIELDS, OWNED_PATHS, VALUE_SETS
+
+    lines = ["### Fields other rules own", "", "| where | field | owned by |", "|---|---|---|"]
+    lines += [f"| {definition} | `{field}` | [`{owner}`](rules.md#{owner}) |"
+              for definition, fields in OWNED_FIELDS.items() for field, owner in fields.items()]
+    by_path: dict[tuple[tuple, str], list[str]] = {}
+    for kind, paths in OWNED_PATHS.items():
+        for path, owner in paths.items():
+            by_path.setdefault((path, owner), []).append(kind)
+    lines += [f"| {', '.join(kinds)} | `{'.'.join(path)}` (its value) | [`{owner}`](rules.md#{owner}) |"
+              for (path, owner), kinds in by_path.items()]
+    lines += ["| every kind | `apiVersion` of an API the target release removed | "
+              "[`removed-api-version`](rules.md#removed-api-version) |"]
+    lines += ["", "### Value sets", "", "| definition | field | allowed values |", "|---|---|---|"]
+    for definition, fields in VALUE_SETS.items():
+        for field, values in fields.items():
+            shown = ", ".join(f"`{v}`" if v else '`""`' for v in values)
+            name = f"`{field.removesuffix('[]')}` (each item)" if field.endswith("[]") else f"`{field}`"
+            lines.append(f"| {definition} | {name} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_schema_tables(page: str) -> str:
+    return _SCHEMA_TABLES.sub(lambda m: m.group(1) + schema_tables() + m.group(2), page)
+
+
 def regenerate(repo: Path) -> list[Path]:
-    """Rewrite README.md's rule table and docs/rules.md; returns the files that changed."""
+    """Rewrite README.md's rule table, docs/rules.md and docs/schema.md's tables; returns
+    the files that changed."""
     changed = []
     from .catalog import rule_index_source
 
     for path, render in (
         (repo / "README.md", lambda old: with_rules_table(old)),
         (repo / "docs" / "rules.md", lambda old: rules_markdown()),
+        (repo / "docs" / "schema.md", lambda old: with_schema_tables(old)),
         (repo / "k8slint" / "_rule_index.py", lambda old: rule_index_source()),
     ):
         old = path.read_text(encoding="utf-8") if path.exists() else ""

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 
 from .catalog import RuleBrief, rule_index
 from .checks import INDEX_RULES, OBJECT_RULES
+from .checks.schema import SCHEMA_RULES
 from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
 from .index import Facts, facts_of
@@ -39,7 +40,9 @@ from .rule import (
     Settings,
     View,
 )
+from .schemas import CrdVersion, builtin_groups, crd_versions
 from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
+from .versions import target
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, not read
 # Top-level keys: at the line's start, or indented a little at most (JSON), or right after
@@ -54,7 +57,7 @@ class FileResult:
     """What linting one file gave: findings, counts, and errors that are not findings."""
 
     __slots__ = ("findings", "documents", "objects", "errors", "suppressions", "facts", "context",
-                 "not_manifest")
+                 "not_manifest", "schemaless", "crds", "custom_groups", "source")
 
     def __init__(self, errors: list[str] | None = None, context: bool = False):
         self.context = context  # a context file: its facts count, nothing else does
@@ -65,6 +68,10 @@ class FileResult:
         self.errors: list[str] = errors or []  # could not read, or a rule failed
         self.suppressions: list[Suppression] = []  # applied once every finding is known
         self.not_manifest = False  # found in a walk, does not parse, and is no manifest
+        self.schemaless: dict[str, int] = {}  # objects with no schema, by apiVersion group/kind
+        self.crds: list[CrdVersion] = []  # what the file's CRDs define, for the whole run
+        self.custom_groups: set[str] = set()  # groups of its objects that are not built-in
+        self.source: Source | None = None  # set by lint_source: what to read again
 
 
 class Engine:
@@ -72,10 +79,14 @@ class Engine:
 
     def __init__(self, severities: dict[str, str], params: dict[str, dict] | None = None,
                  loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, only_groups: frozenset[str] | None = None):
         metas = rule_index()
+        # Set when custom resources are checked again against the run's CRDs: only objects
+        # of these groups are judged, by the schema rules alone.
+        self.only_groups = only_groups
         self.severities = severities
         self.collect_facts = any(rule in severities for rule in INDEX_RULES)
+        self.check_schemas = any(rule in severities for rule in SCHEMA_RULES)
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self.settings = settings or Settings()
@@ -98,9 +109,8 @@ class Engine:
             self._objects_by_kind[kind] = found
         return found
 
-    def _views(self, obj: K8sObject) -> Iterator[tuple[Rule, View]]:
+    def _views(self, obj: K8sObject, seen: ObjectView) -> Iterator[tuple[Rule, View]]:
         """Every (rule, view) one object gives: its pod spec and containers computed once."""
-        seen = ObjectView(obj.data)
         pod = pod_spec(obj)
         for rule, params in self.object_rules_for(obj.kind):
             yield rule, View(seen, pod, None, params, self.settings)
@@ -120,10 +130,17 @@ class Engine:
 
     def lint_source(self, source: Source) -> FileResult:
         """Read (at most the size limit) and lint one file; never opens a FIFO or device."""
+        result = self._lint_source(source)
+        result.source = source
+        return result
+
+    def _lint_source(self, source: Source) -> FileResult:
         limit = self.max_file_size
-        file = _File(source.display, source.exact or source.display)
+        file = _File(source.display, source.exact or source.display, source.role)
         try:
-            if source.path is None:
+            if source.data is not None:
+                raw = source.data
+            elif source.path is None:
                 raw = sys.stdin.buffer.read(limit + 1)
             else:
                 info = source.path.stat()
@@ -188,11 +205,14 @@ class Engine:
         return result
 
     def _facts_only(self, result: FileResult, file: _File, text: str) -> FileResult:
-        if self.collect_facts:  # (context files are only read when a cross-object rule runs)
-            loaded = load_text(text, json_file=file.display.lower().endswith(".json"),
-                               loader_class=self.loader_class)
-            for document in loaded.documents:
-                for obj in objects(document):
+        """A context file: its objects' facts and its CRDs, nothing reported."""
+        loaded = load_text(text, json_file=file.display.lower().endswith(".json"),
+                           loader_class=self.loader_class)
+        for document in loaded.documents:
+            for obj in objects(document):
+                if self.check_schemas:
+                    result.crds.extend(crd_versions(obj.data, file.display))
+                if self.collect_facts:
                     facts = facts_of(obj, file.display, context_only=True)
                     if facts is not None:
                         result.facts.append(facts._replace(ref=file.ref(obj)))
@@ -203,6 +223,10 @@ class Engine:
         for obj in objs:
             result.objects += 1
             ref = file.ref(obj)
+            if self.only_groups is not None:
+                if obj.group in self.only_groups:
+                    self._run_rules(result, file, obj, ref)
+                continue
             result.suppressions.extend(annotation_suppressions(file.exact, ref.unit, obj))
             if self.collect_facts:
                 try:
@@ -213,22 +237,38 @@ class Engine:
                                          f"{type(exc).__name__}: {exc} (please report this)")
                 if facts is not None:
                     result.facts.append(facts._replace(ref=ref))
-            try:
-                views = list(self._views(obj))
-            except Exception as exc:  # a pod spec shape no one foresaw: one error, not a crash
-                self._rule_failed(result, "(pod spec)", file, obj, exc)
-                views = []
-            for rule, view in views:
-                try:
-                    for violation in rule.check(view):
-                        result.findings.append(self._stamp(rule.id, file, obj, ref, violation))
-                except Exception as exc:  # a bug of ours must not hide the other findings
-                    self._rule_failed(result, rule.id, file, obj, exc)
+            seen = self._run_rules(result, file, obj, ref)
+            if self.check_schemas:
+                self._note_schema(result, file, obj, seen)
         if document.duplicates and objs and "duplicate-key" in self.severities:
             paths = paths_to(document.root, [dup.node for dup in document.duplicates])
             for dup in document.duplicates:
                 path = paths.get(id(dup.node), ())
                 result.findings.append(self._duplicate(file, document, objs, dup, path))
+
+    def _run_rules(self, result: FileResult, file: _File, obj: K8sObject, ref: ObjectRef) -> ObjectView:
+        seen = ObjectView(obj.data, file.role)
+        try:
+            views = list(self._views(obj, seen))
+        except Exception as exc:  # a pod spec shape no one foresaw: one error, not a crash
+            self._rule_failed(result, "(pod spec)", file, obj, exc)
+            views = []
+        for rule, view in views:
+            try:
+                for violation in rule.check(view):
+                    result.findings.append(self._stamp(rule.id, file, obj, ref, violation))
+            except Exception as exc:  # a bug of ours must not hide the other findings
+                self._rule_failed(result, rule.id, file, obj, exc)
+        return seen
+
+    def _note_schema(self, result: FileResult, file: _File, obj: K8sObject, seen: ObjectView) -> None:
+        """What the run needs to know for custom resources: the CRDs this file defines, and
+        the groups of its objects that no built-in schema describes."""
+        result.crds.extend(crd_versions(obj.data, file.display))
+        if seen.group not in builtin_groups(target(self.settings.kubernetes_version)):
+            result.custom_groups.add(seen.group)
+            key = f"{seen.group}/{seen.kind}"
+            result.schemaless[key] = result.schemaless.get(key, 0) + 1
 
     def _rule_failed(self, result: FileResult, rule_id: str, file: _File, obj: K8sObject,
                      exc: Exception) -> None:
@@ -295,11 +335,12 @@ class _File:
     """The file being linted: how reports show it, its exact path, and the identities
     of its objects (a name, or a generateName and its order among such objects)."""
 
-    __slots__ = ("display", "exact", "_unnamed", "_refs")
+    __slots__ = ("display", "exact", "role", "_unnamed", "_refs")
 
-    def __init__(self, display: str, exact: str):
+    def __init__(self, display: str, exact: str, role: str = ""):
         self.display = display
         self.exact = exact
+        self.role = role  # what a kustomization makes of the file (rule.py's roles)
         self._unnamed: dict[tuple, int] = {}
         self._refs: dict[int, ObjectRef] = {}
 

@@ -1,5 +1,8 @@
 """Kustomize patches are fragments, not objects: a patch that sets only a container's
-resources would otherwise be reported for every field it leaves to its base.
+resources would otherwise be reported for every field it leaves to its base. The files a
+kustomization lists as resources (its bases) are whole objects, except that labels
+kustomize adds may become their selectors (``commonLabels``, ``labels`` with
+``includeSelectors``), so a base may leave a workload's selector to its kustomization.
 
 A file is a patch when a kustomization in its folder or above (up to the folder the run
 was started in) names it under ``patches``, ``patchesStrategicMerge`` or
@@ -14,16 +17,23 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from .loader import DecodeProblem, decode, load_text
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-def patch_files(real_paths: Iterable[str], top: Path, max_size: int) -> set[str]:
-    """The files among ``real_paths`` (resolved already) that a kustomization names as
-    patches; kustomizations over ``max_size`` bytes are not read."""
-    found: set[str] = set()
+class Roles(NamedTuple):
+    patches: set[str]  # fragments: linted only through a build
+    bases: set[str]  # resources of a kustomization: whole objects, selectors may be added
+
+
+def kustomize_roles(real_paths: Iterable[str], top: Path, max_size: int) -> Roles:
+    """The files among ``real_paths`` (resolved already) that a kustomization in their
+    folder or above names as patches or as resources; kustomizations over ``max_size``
+    bytes are not read."""
+    roles = Roles(set(), set())
     seen: set[Path] = set()
     top = top.resolve()
     for real in real_paths:
@@ -31,33 +41,35 @@ def patch_files(real_paths: Iterable[str], top: Path, max_size: int) -> set[str]
         stop = top if folder.is_relative_to(top) else folder
         while folder not in seen:
             seen.add(folder)
-            found.update(_patches_named_in(folder, max_size))
+            patches, bases = _named_in(folder, max_size)
+            roles.patches.update(patches)
+            roles.bases.update(bases)
             if folder == stop or folder.parent == folder:
                 break
             folder = folder.parent
-    return found
+    return roles
 
 
-def _patches_named_in(folder: Path, max_size: int) -> set[str]:
+def _named_in(folder: Path, max_size: int) -> tuple[set[str], set[str]]:
     for name in KUSTOMIZATION_NAMES:
         path = folder / name
         if path.is_file():
             break
     else:
-        return set()
+        return set(), set()
     try:
         if path.stat().st_size > max_size:
-            return set()  # linted as a file of its own, which reports its size
+            return set(), set()  # linted as a file of its own, which reports its size
         with path.open("rb") as stream:
             raw = stream.read(max_size + 1)
         if len(raw) > max_size:
-            return set()
+            return set(), set()
         loaded = load_text(decode(raw))
     except (OSError, DecodeProblem):
-        return set()  # a broken kustomization is linted as a file of its own
+        return set(), set()  # a broken kustomization is linted as a file of its own
     data = loaded.documents[0].data if loaded.documents else None
     if loaded.problem is not None or not isinstance(data, dict):
-        return set()
+        return set(), set()
     named: list[str] = []
     for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
         entries = data.get(key)
@@ -66,13 +78,20 @@ def _patches_named_in(folder: Path, max_size: int) -> set[str]:
                 named.append(entry)
             elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
                 named.append(entry["path"])
+    resources = data.get("resources")
+    listed = [e for e in resources if isinstance(e, str)] if isinstance(resources, list) else []
     root = os.path.realpath(folder)
+    return _inside(root, named), _inside(root, listed)
+
+
+def _inside(root: str, entries: list[str]) -> set[str]:
+    """The entries' real paths that lie inside ``root`` (kustomize refuses others)."""
     inside = root.rstrip(os.sep) + os.sep
-    patches = set()
-    for entry in named:
+    found = set()
+    for entry in entries:
         if "\n" in entry or "\0" in entry:
             continue
         real = os.path.realpath(os.path.join(root, entry))
         if real.startswith(inside):
-            patches.add(real)
-    return patches
+            found.add(real)
+    return found

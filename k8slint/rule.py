@@ -19,10 +19,15 @@ rules explicitly, so every rule is one grep away.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .findings import Violation
 from .model import Container, PodSpec, mapping
+
+if TYPE_CHECKING:  # the schema module loads data: imported by the rules that need it
+    from .schemas import CrdVersion
+
+T = TypeVar("T")
 
 OBJECTS, PODS, CONTAINERS, INDEX = "object", "pod", "container", "index"
 # Which pod specs a pod or container rule visits.
@@ -31,22 +36,30 @@ ANY, LONG_RUNNING_PODS, LINUX_PODS = "any", "long-running", "linux"
 ALL, APP, RUNS_WITH_POD = "all", "app", "runs-with-pod"
 
 
+# What a kustomization makes of an object's file: a plain file (""), a resource it lists
+# (whose selectors its labels may fill in), or a patch (a fragment whose required fields
+# live in its base).
+KUSTOMIZE_BASE, KUSTOMIZE_PATCH = "kustomize-base", "kustomize-patch"
+
 Params = Mapping[str, Any]  # a rule's params: its metadata's defaults, then the config's
 
 
 class Settings(NamedTuple):
     """What one run decides for every rule."""
 
-    kubernetes_version: str | None = None  # the release API rules judge against
+    kubernetes_version: str | None = None  # the release judged against (None: the newest)
+    crds: tuple[CrdVersion, ...] = ()  # the custom resource schemas the run's CRDs define
 
 
 class ObjectView:
     """One Kubernetes object as plain data, without its nodes."""
 
-    __slots__ = ("api_version", "data", "group", "kind", "name", "namespace")
+    __slots__ = ("_derived", "api_version", "data", "group", "kind", "name", "namespace", "role")
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, role: str = ""):
+        self._derived: dict[str, Any] | None = None
         self.data = data
+        self.role = role  # "", KUSTOMIZE_BASE or KUSTOMIZE_PATCH
         self.api_version: str = data["apiVersion"]
         self.kind: str = data["kind"]
         self.group = self.api_version.rpartition("/")[0]
@@ -58,6 +71,16 @@ class ObjectView:
     @property
     def metadata(self) -> dict:
         return mapping(self.data.get("metadata"))
+
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """What ``compute`` derives from this object, computed once however many rules
+        ask (the schema rules share one validation)."""
+        if self._derived is None:
+            self._derived = {}
+        if key not in self._derived:
+            self._derived[key] = compute()
+        found: T = self._derived[key]
+        return found
 
 
 class View:

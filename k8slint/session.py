@@ -15,16 +15,19 @@ from typing import NamedTuple
 from . import interrupt
 from .catalog import rule_index
 from .checks import INDEX_RULES
+from .checks.schema import SCHEMA_RULES
 from .config import EMPTY, Config, find_config, load_config
-from .discover import Exclusions, Source, Walk, discover, is_within
-from .engine import DEFAULT_MAX_FILE_SIZE, default_severities, rule_params
+from .discover import Exclusions, Source, UsageError, Walk, discover, is_within
+from .engine import DEFAULT_MAX_FILE_SIZE, FileResult, default_severities, rule_params
 from .findings import Finding, ObjectRef, Span, make_finding
 from .globs import compile_globs
 from .index import Index
 from .report import RunSummary
-from .rule import RunView, Settings
+from .rule import KUSTOMIZE_BASE, RunView, Settings
 from .runner import default_jobs, lint_all
+from .schemas import CrdVersion
 from .suppress import apply
+from .versions import NEWEST, shown, supported
 
 META_RULES = ("suppression-without-reason", "unused-suppression")
 
@@ -60,9 +63,8 @@ def effective_config(options: Options) -> Config:
 
 def run(options: Options, config: Config) -> Outcome:
     severities = default_severities(options.enable, options.disable, config.severities)
-    version = options.kubernetes_version or config.kubernetes_version
     params = dict(config.params)
-    settings = Settings(kubernetes_version=version)  # what every rule of the run is handed
+    version = run_version(options, config)
     exclusions = (
         Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
     )
@@ -78,17 +80,27 @@ def run(options: Options, config: Config) -> Outcome:
     summary.links_out = walk.links_out
     files = [s.real for s in sources if s.real is not None]
     if files:
-        from .kustomize import patch_files
+        from .kustomize import kustomize_roles
 
-        patches = patch_files(files, Path.cwd(), options.max_file_size)
-        if patches:
-            unpatched = [s for s in sources if s.real not in patches]
+        roles = kustomize_roles(files, Path.cwd(), options.max_file_size)
+        if roles.patches:
+            unpatched = [s for s in sources if s.real not in roles.patches]
             summary.patches_skipped = len(sources) - len(unpatched)
             sources = unpatched
+        if roles.bases:
+            sources = [s._replace(role=KUSTOMIZE_BASE) if s.real in roles.bases else s
+                       for s in sources]
 
     summary.root = scanned_root(sources)
-    if options.context and any(rule in severities for rule in INDEX_RULES):
+    schemas = any(rule in severities for rule in SCHEMA_RULES)
+    if options.context and (schemas or any(rule in severities for rule in INDEX_RULES)):
         sources += _context_sources(options.context, sources, exclusions, options.gitignore)
+    if schemas:  # custom resources are checked once the run's CRDs are known: read it once
+        sources = _stdin_read(sources, options.max_file_size)
+    settings = Settings(kubernetes_version=version)  # what every rule of the run is handed
+    summary.kubernetes_version = version
+    crds: dict[tuple[str, str, str], CrdVersion] = {}  # the first definition of each wins
+    custom: list[FileResult] = []  # files with objects of groups no built-in schema has
     findings, suppressions, facts = [], [], []
     progress = options.progress(len(sources)) if options.progress else None
     # What a run keeps grows with the repository, and the cyclic collector walks all of it
@@ -101,6 +113,10 @@ def run(options: Options, config: Config) -> Outcome:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
                                params, options.max_file_size, settings):
             facts.extend(result.facts)
+            for crd in result.crds:
+                crds.setdefault((crd.group, crd.version, crd.kind), crd)
+            if result.custom_groups:
+                custom.append(result)
             if result.context:
                 summary.context_files += 1
                 continue
@@ -108,6 +124,8 @@ def run(options: Options, config: Config) -> Outcome:
                 summary.not_manifests += 1
                 continue
             summary.files += 1
+            for kind, count in result.schemaless.items():
+                summary.schemaless[kind] = summary.schemaless.get(kind, 0) + count
             summary.documents += result.documents
             summary.objects += result.objects
             findings.extend(result.findings)
@@ -120,6 +138,9 @@ def run(options: Options, config: Config) -> Outcome:
             progress.close()
 
     interrupt.check()
+    if crds and custom:
+        findings.extend(_custom_resource_findings(
+            options, summary, custom, tuple(crds.values()), severities, params, settings, problems))
     if facts:
         findings.extend(cross_object_findings(Index(facts), severities, problems, params, settings))
     ran = {rule for rule in severities if rule not in META_RULES}
@@ -135,6 +156,48 @@ def run(options: Options, config: Config) -> Outcome:
         kept += [f._replace(suppressed=s.reason) for f, s in applied.suppressed]
     summary.findings = sorted(kept, key=lambda f: f.sort_key)
     return Outcome(summary, config, problems, all_findings)
+
+
+def _custom_resource_findings(options: Options, summary: RunSummary, custom: list[FileResult],
+                              crds: tuple[CrdVersion, ...], severities: dict[str, str],
+                              params: dict[str, dict], settings: Settings,
+                              problems: list[str]) -> list[Finding]:
+    """The schema rules' findings on custom resources whose group a CRD of the run
+    defines: their files are read again, and only those objects judged."""
+    groups = frozenset(crd.group for crd in crds)
+    again = [r.source for r in custom if r.source is not None and r.custom_groups & groups]
+    schema_rules = {rule: severities[rule] for rule in SCHEMA_RULES if rule in severities}
+    found: list[Finding] = []
+    for result in lint_all(again, schema_rules, options.jobs or default_jobs(), None, params,
+                           options.max_file_size, settings._replace(crds=crds), groups):
+        found.extend(result.findings)
+        problems.extend(result.errors)
+    summary.schemaless = {key: count for key, count in summary.schemaless.items()
+                          if key.rpartition("/")[0] not in groups}
+    return found
+
+
+def run_version(options: Options, config: Config) -> str:
+    """The release every feature of the run targets: --kubernetes-version, else the
+    config's kubernetesVersion, else a kubernetesVersion param the API rules were given
+    (kept for configs that set one), else the newest release k8slint knows."""
+    given = options.kubernetes_version or config.kubernetes_version or next(
+        (config.params[rule]["kubernetesVersion"] for rule in ("removed-api-version",
+         "deprecated-api-version") if "kubernetesVersion" in config.params.get(rule, {})), None)
+    if given is None:
+        return shown(NEWEST)
+    try:
+        return shown(supported(str(given)))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _stdin_read(sources: list[Source], max_size: int) -> list[Source]:
+    """Standard input read now, when a check must see it before linting (its CRDs)."""
+    import sys
+
+    return [s._replace(data=sys.stdin.buffer.read(max_size + 1)) if s.path is None else s
+            for s in sources]
 
 
 def scanned_root(sources: list[Source]) -> str:

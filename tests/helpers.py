@@ -58,6 +58,7 @@ def expected_marks(path: Path) -> list[Mark]:
 _ALSO = re.compile(r"#\s*fixture:.*\balso-enable=([a-z0-9,-]+)")
 _MAX_SIZE = re.compile(r"#\s*fixture:.*\bmax-file-size=(\d+)")
 _PARAMS = re.compile(r"#\s*fixture:.*\bparams=([a-z0-9-]+)\.([A-Za-z0-9]+)=(\S+)")
+_VERSION = re.compile(r"#\s*fixture:.*\bkubernetes-version=(\S+)")
 
 
 def fixture_params(path: Path) -> dict:
@@ -81,8 +82,15 @@ def fixture_max_file_size(path: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def fixture_kubernetes_version(path: Path) -> str | None:
+    """``# fixture: kubernetes-version=1.N`` on line 1: the release the fixture targets."""
+    first = path.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
+    match = _VERSION.search(first)
+    return match.group(1) if match else None
+
+
 def lint(*paths: str | Path, rules: list[str] | None = None, params: dict | None = None,
-         max_file_size: int | None = None) -> list[Finding]:
+         max_file_size: int | None = None, kubernetes_version: str | None = None) -> list[Finding]:
     """Findings of a whole run (suppressions applied) over paths, with only ``rules``
     enabled (every rule when None), sorted."""
     from k8slint.config import Config
@@ -91,7 +99,7 @@ def lint(*paths: str | Path, rules: list[str] | None = None, params: dict | None
     metas = catalog()
     wanted = set(rules if rules is not None else metas)
     severities = {r: (metas[r].severity if r in wanted else "off") for r in metas}
-    options = Options(tuple(str(p) for p in paths), jobs=1)
+    options = Options(tuple(str(p) for p in paths), jobs=1, kubernetes_version=kubernetes_version)
     if max_file_size is not None:
         options = options._replace(max_file_size=max_file_size)
     outcome = run(options, Config(None, severities, params or {}))

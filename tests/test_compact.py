@@ -36,7 +36,8 @@ from .helpers import REPO, corpus_dir
 
 CONTAINER = "      - name: c{n}\n        image: example/c{n}:1.0\n"
 DEPLOYMENT = (
-    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  template:\n"
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n"
+    "  selector: {{matchLabels: {{app: demo}}}}\n  template:\n    metadata: {{labels: {{app: demo}}}}\n"
     "    spec:\n      terminationGracePeriodSeconds: 30\n      containers:\n{containers}"
 )
 
@@ -296,9 +297,9 @@ def test_a_pair_of_rules_on_six_containers_is_one_run(
     assert code == 1
     assert capsys.readouterr().out == """\
 ./
-  web.yaml Deployment web: 6× (missing-image-pull-policy, missing-prestop-hook): 10:9 "c0",
-        10:9 "c0"; 12:9 "c1", 12:9 "c1"; 14:9 "c2", 14:9 "c2"; 16:9 "c3", 16:9 "c3"; 18:9 "c4",
-        18:9 "c4"; 20:9 "c5", 20:9 "c5"
+  web.yaml Deployment web: 6× (missing-image-pull-policy, missing-prestop-hook): 12:9 "c0",
+        12:9 "c0"; 14:9 "c1", 14:9 "c1"; 16:9 "c2", 16:9 "c2"; 18:9 "c3", 18:9 "c3"; 20:9 "c4",
+        20:9 "c4"; 22:9 "c5", 22:9 "c5"
 """ + TITLE + """\
   missing-image-pull-policy: warning, 6 findings at spec.template.spec.containers[*].imagePullPolicy
     container ‹1› sets no imagePullPolicy: Kubernetes sets IfNotPresent (the tag is "1.0") when the
@@ -324,12 +325,12 @@ def test_folders_are_named_once_and_objects_of_one_kind_fold(
 deploy/
   a.yaml
     2× Deployment
-      a: 5:1 single-replica; 6× missing-image-pull-policy: 10:9 "c0"; 12:9 "c1"; 14:9 "c2";
-          16:9 "c3"; 18:9 "c4"; 20:9 "c5"
-      b: 27:1 single-replica; 6× missing-image-pull-policy: 32:9 "c0"; 34:9 "c1"; 36:9 "c2";
-          38:9 "c3"; 40:9 "c4"; 42:9 "c5"
-  b.yaml Deployment c: 5:1 single-replica; 6× missing-image-pull-policy: 10:9 "c0"; 12:9 "c1";
-        14:9 "c2"; 16:9 "c3"; 18:9 "c4"; 20:9 "c5"
+      a: 5:1 single-replica; 6× missing-image-pull-policy: 12:9 "c0"; 14:9 "c1"; 16:9 "c2";
+          18:9 "c3"; 20:9 "c4"; 22:9 "c5"
+      b: 29:1 single-replica; 6× missing-image-pull-policy: 36:9 "c0"; 38:9 "c1"; 40:9 "c2";
+          42:9 "c3"; 44:9 "c4"; 46:9 "c5"
+  b.yaml Deployment c: 5:1 single-replica; 6× missing-image-pull-policy: 12:9 "c0"; 14:9 "c1";
+        16:9 "c2"; 18:9 "c3"; 20:9 "c4"; 22:9 "c5"
 """
     assert_round_trip(summary)
 
@@ -345,8 +346,8 @@ def test_a_rule_whose_messages_differ_keeps_only_what_differs(
     summary = one_run("web.yaml", disable=("single-replica", "missing-prestop-hook", "latest-tag"))
     assert render_compact(summary, width=100) == """\
 ./
-  web.yaml Deployment web: 2× missing-image-pull-policy: 10:9 "a" IfNotPresent "1.0";
-        12:9 "b" Always "latest"
+  web.yaml Deployment web: 2× missing-image-pull-policy: 12:9 "a" IfNotPresent "1.0";
+        14:9 "b" Always "latest"
 """ + TITLE + """\
   missing-image-pull-policy: warning, 2 findings at spec.template.spec.containers[*].imagePullPolicy
     container ‹1› sets no imagePullPolicy: Kubernetes sets ‹2› (the tag is ‹3›) when the object is

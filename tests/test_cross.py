@@ -16,6 +16,7 @@ metadata:
   name: web
 spec:
   replicas: 3
+  selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web}}
     spec:

@@ -18,6 +18,7 @@ from .helpers import (
     MarkError,
     also_enabled,
     expected_marks,
+    fixture_kubernetes_version,
     fixture_max_file_size,
     fixture_params,
     lint,
@@ -58,7 +59,8 @@ def _fixture_run(path: Path) -> list:
     ``# fixture:`` line names) enabled."""
     rule = path.parent.name
     return lint(path, rules=[rule] + also_enabled(path), params=fixture_params(path),
-                max_file_size=fixture_max_file_size(path))
+                max_file_size=fixture_max_file_size(path),
+                kubernetes_version=fixture_kubernetes_version(path))
 
 
 def _differences(path: Path, got: Counter, want: Counter) -> str:

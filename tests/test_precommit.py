@@ -50,6 +50,7 @@ FAILING = textwrap.dedent("""\
             lifecycle:
               preStop:
                 sleep: {seconds: 5}
+      selector: {matchLabels: {app: web}}
     """)
 FAILING_FINDINGS = ("fail.yaml:13:9: warning latest-tag ", "fail.yaml:13:9: error latest-tag-drift ")
 
@@ -74,6 +75,7 @@ PASSING = textwrap.dedent("""\
             lifecycle:
               preStop:
                 sleep: {seconds: 5}
+      selector: {matchLabels: {app: api}}
     ---
     apiVersion: policy/v1
     kind: PodDisruptionBudget

@@ -17,6 +17,7 @@ kind: Deployment
 metadata:
   name: web{object_annotations}
 spec:
+  selector: {{matchLabels: {{app: web}}}}
   template:
     metadata:
       labels: {{app: web}}{template_annotations}
@@ -60,21 +61,21 @@ def ids(report):
 
 def test_unsuppressed_baseline_of_this_file(capsys, here):
     (here / "d.yaml").write_text(deployment())
-    assert ids(findings(capsys, "d.yaml")) == [("missing-prestop-hook", 12), ("latest-tag-drift", 13)]
+    assert ids(findings(capsys, "d.yaml")) == [("missing-prestop-hook", 13), ("latest-tag-drift", 14)]
 
 
 def test_object_annotation(capsys, here):
     (here / "d.yaml").write_text(deployment(
         object_annotations='\n  annotations:\n    ignore-check.k8slint.io/latest-tag-drift: "built in CI, pushed as latest"'))
     report = findings(capsys, "d.yaml")
-    assert ids(report) == [("missing-prestop-hook", 14)]
+    assert ids(report) == [("missing-prestop-hook", 15)]
     assert report["summary"]["suppressed"] == 1
 
 
 def test_pod_template_annotation(capsys, here):
     (here / "d.yaml").write_text(deployment(
         template_annotations='\n      annotations:\n        ignore-check.k8slint.io/missing-prestop-hook: "mesh drains it"'))
-    assert ids(findings(capsys, "d.yaml")) == [("latest-tag-drift", 15)]
+    assert ids(findings(capsys, "d.yaml")) == [("latest-tag-drift", 16)]
 
 
 def test_all_annotation(capsys, here):
@@ -86,7 +87,7 @@ def test_all_annotation(capsys, here):
 
 def test_same_line_comment(capsys, here):
     (here / "d.yaml").write_text(deployment(same_line="  # k8slint: ignore=missing-prestop-hook drained by the mesh"))
-    assert ids(findings(capsys, "d.yaml")) == [("latest-tag-drift", 13)]
+    assert ids(findings(capsys, "d.yaml")) == [("latest-tag-drift", 14)]
 
 
 def test_line_above_comment_silences_only_that_line(capsys, here):
@@ -95,9 +96,9 @@ def test_line_above_comment_silences_only_that_line(capsys, here):
         "        # k8slint: ignore=latest-tag-drift,missing-prestop-hook reviewed\n        image: example/web:latest",
     )
     (here / "d.yaml").write_text(text)
-    # missing-prestop-hook is on line 12, not below the comment: it stays, and the
+    # missing-prestop-hook is on line 13, not below the comment: it stays, and the
     # suppression is used (by latest-tag-drift), so nothing is reported as unused.
-    assert ids(findings(capsys, "d.yaml")) == [("missing-prestop-hook", 12)]
+    assert ids(findings(capsys, "d.yaml")) == [("missing-prestop-hook", 13)]
 
 
 def test_meta_findings_exact(capsys, here):
@@ -112,10 +113,10 @@ def test_meta_findings_exact(capsys, here):
         "gives no reason: say why the finding does not apply, so the next reader can tell whether it still holds",
         "d.yaml:7:5: info unused-suppression annotation ignore-check.k8slint.io/bare-pod-typo names unknown "
         "rule bare-pod-typo: it silences nothing; fix the id or remove it",
-        'd.yaml:15:9: warning missing-prestop-hook container "web" has no preStop hook: on a drain it gets '
+        'd.yaml:16:9: warning missing-prestop-hook container "web" has no preStop hook: on a drain it gets '
         "SIGTERM with no step to finish or hand over its work first; add lifecycle.preStop (a short sleep, or "
         "a graceful stop command)",
-        "d.yaml:15:20: info unused-suppression # k8slint: ignore=missing-termination-grace-period silences "
+        "d.yaml:16:20: info unused-suppression # k8slint: ignore=missing-termination-grace-period silences "
         "nothing here: the finding it was written for is gone; remove it",
         "4 findings (0 errors, 1 warning, 3 info) in 1 of 1 file; 1 document, 1 object checked; 1 suppressed.",
     ]

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from ..findings import Violation
 from ..rule import View, object_rule
+from ..versions import parse_version, shown, target
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "removed-apis.csv"
 
@@ -18,18 +19,6 @@ class Retirement(NamedTuple):
     deprecated_in: tuple[int, int] | None
     removed_in: tuple[int, int]
     replacement: str
-
-
-def parse_version(text: str) -> tuple[int, int]:
-    """``1.29`` (or ``v1.29``, ``1.29.3``) to ``(1, 29)``."""
-    parts = str(text).strip().lstrip("v").split(".")
-    if len(parts) < 2:
-        raise ValueError(f"expected a Kubernetes version such as 1.29, got {text!r}")
-    return int(parts[0]), int(parts[1])
-
-
-def shown(version: tuple[int, int]) -> str:
-    return f"{version[0]}.{version[1]}"
 
 
 @cache
@@ -44,17 +33,11 @@ def retirements() -> dict[tuple[str, str], Retirement]:
     return table
 
 
-@cache
-def newest_known() -> tuple[int, int]:
-    """The target when none is given: the newest release the table speaks of."""
-    return max(max(r.removed_in, r.deprecated_in or r.removed_in) for r in retirements().values())
-
-
 def _target(view: View) -> tuple[int, int]:
-    """The release judged against: the run's setting, else the rule's kubernetesVersion
-    param (kept for configs that set it), else the newest release known."""
-    given = view.settings.kubernetes_version or view.params.get("kubernetesVersion")
-    return parse_version(given) if given else newest_known()
+    """The release judged against: the run's (which a run sets from --kubernetes-version,
+    the config's kubernetesVersion, or this rule's kubernetesVersion param, kept for
+    configs that set it), else the newest release known."""
+    return target(view.settings.kubernetes_version or view.params.get("kubernetesVersion"))
 
 
 def _instead(retired: Retirement, kind: str) -> str:

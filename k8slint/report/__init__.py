@@ -10,7 +10,7 @@ class RunSummary:
 
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
                  "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored",
-                 "links_out")
+                 "links_out", "schemaless", "kubernetes_version")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -25,6 +25,8 @@ class RunSummary:
         self.not_manifests = 0  # found in a walk, not parsable, and no sign of a manifest
         self.git_ignored = 0  # files and folders git ignores, left out of folder walks
         self.links_out = 0  # links in walked folders that lead out of the scanned tree
+        self.schemaless: dict[str, int] = {}  # objects no schema describes, by group/kind
+        self.kubernetes_version: str | None = None  # the release the run checked against
 
     @property
     def active(self) -> list[Finding]:

@@ -44,6 +44,8 @@ def render_json(summary: RunSummary) -> str:
             "notManifests": summary.not_manifests,
             "gitIgnored": summary.git_ignored,
             "linksOut": summary.links_out,
+            "kubernetesVersion": summary.kubernetes_version,
+            "objectsWithoutSchema": dict(sorted(summary.schemaless.items())),
             "findings": len(summary.active),
             "suppressed": summary.suppressed,
             "baselineKnown": summary.baseline_known,

@@ -87,6 +87,10 @@ def summary_line(summary: RunSummary) -> str:
         extras += f"; {_plural(summary.git_ignored, 'path')} git ignores skipped"
     if summary.links_out:
         extras += f"; {_plural(summary.links_out, 'link')} out of the scanned tree skipped"
+    if summary.schemaless:
+        count = sum(summary.schemaless.values())
+        extras += (f"; {_plural(count, 'object')} of {_plural(len(summary.schemaless), 'kind')} "
+                   f"had no schema")
     if summary.context_files:
         extras += f"; {_plural(summary.context_files, 'context file')} read"
     if summary.suppressed:
