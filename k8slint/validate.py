@@ -59,6 +59,20 @@ def unfilled(text: str) -> bool:
     return is_templated(text) or _PLACEHOLDER.fullmatch(text) is not None
 
 
+def _template_braces(value: Any) -> bool:
+    """A Helm expression left unquoted, ``name: {{ .Values.name }}``, which YAML reads as
+    a mapping whose one key is a mapping: a template, not a value."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key, inner = next(iter(value.items()))
+    return inner is None and _key_braces(key)
+
+
+def _key_braces(key: Any) -> bool:
+    """A key that was a mapping (``{{ ... }}`` read by YAML), which the loader keeps as text."""
+    return isinstance(key, str) and key.startswith("{") and key.endswith("}")
+
+
 # A resource quantity: a decimal number, then a binary (Ki..Ei) or decimal (n..E) suffix,
 # or a decimal exponent.
 _QUANTITY = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?")
@@ -172,7 +186,7 @@ class _Walker:
             field = props.get(key) if key.__class__ is str else props.get(json_key(key))
             if field is None:
                 name = key if key.__class__ is str else json_key(key)
-                if is_templated(name):
+                if is_templated(name) or _key_braces(name):
                     templated_keys = True
                 elif not t.open:
                     self._unknown(name, key, t, path)
@@ -203,7 +217,7 @@ class _Walker:
             f"validation rejects the object, and lenient decoding drops the field silently"))
 
     def _wrong_type(self, value: Any, t: Type, path: list) -> None:
-        if isinstance(value, str) and unfilled(value):
+        if (isinstance(value, str) and unfilled(value)) or _template_braces(value):
             return
         expected = expected_text(t)
         hint = ""

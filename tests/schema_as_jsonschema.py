@@ -142,12 +142,16 @@ def _read(error: Any) -> set[tuple[str, tuple]]:
         free_text = enum or kind in ("pattern", "minLength", "maxLength")
         if is_templated(instance) or (not free_text and unfilled(instance)):
             return set()
+    if kind == "type" and isinstance(instance, dict) and len(instance) == 1:
+        key, inner = next(iter(instance.items()))
+        if inner is None and key.startswith("{") and key.endswith("}"):
+            return set()  # {{ .Values.x }} unquoted: a template, not a value
     if kind == "additionalProperties":
         allowed = error.schema.get("properties", {})
         return {("unknown-field", path + (key,)) for key in instance
-                if key not in allowed and not is_templated(key)}
+                if key not in allowed and not _template_key(key)}
     if kind == "required":
-        if any(is_templated(key) for key in instance):
+        if any(_template_key(key) for key in instance):
             return set()
         return {("missing-required-field", path)}
     if kind == "type":
@@ -158,6 +162,10 @@ def _read(error: Any) -> set[tuple[str, tuple]]:
         return {("invalid-field-value" if isinstance(instance, str) and string_allowed
                  else "invalid-field-type", path)}
     return {("invalid-field-value", path)}
+
+
+def _template_key(key: str) -> bool:
+    return is_templated(key) or (key.startswith("{") and key.endswith("}"))
 
 
 def format_checker() -> Any:
