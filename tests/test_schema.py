@@ -325,3 +325,67 @@ def test_python_jsonschema_flags_the_same_objects_and_paths_on_the_corpus():
             mismatches.append((str(path), obj.kind, sorted(ours - theirs), sorted(theirs - ours)))
     assert mismatches == []
     assert checked > 2000 and flagged >= 15
+
+
+# --- what an untrusted repository cannot do -----------------------------------------------------
+
+
+def _crd(group: str, kind: str, schema: str) -> str:
+    return (f"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+            f"metadata: {{name: x.{group}}}\nspec:\n  group: {group}\n"
+            f"  names: {{kind: {kind}, plural: x}}\n  scope: Namespaced\n  versions:\n"
+            f"  - name: v1\n    served: true\n    storage: true\n"
+            f"    schema:\n      openAPIV3Schema: {schema}\n")
+
+
+def test_a_crd_pattern_that_backtracks_forever_is_not_applied(here):
+    import subprocess
+    import sys
+
+    (here / "crd.yaml").write_text(_crd("example.com", "Name", (
+        "{type: object, properties: {spec: {type: object, properties: {"
+        "slow: {type: string, pattern: '^(a+)+$'}, "
+        "fine: {type: string, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$'}}}}}")))
+    (here / "cr.yaml").write_text("apiVersion: example.com/v1\nkind: Name\nmetadata: {name: n}\n"
+                                  f"spec:\n  slow: {'a' * 40}!\n  fine: Not-A-Label\n")
+    proc = subprocess.run([sys.executable, "-m", "k8slint", "check", "--config", "only-schema.yaml",
+                           "."], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.splitlines()[0] == (
+        'cr.yaml:6:3: error invalid-field-value spec.fine is "Not-A-Label", does not match the pattern '
+        "^[a-z]([-a-z0-9]*[a-z0-9])?$: the API server rejects the object")
+    assert len(proc.stdout.splitlines()) == 2, proc.stdout
+
+
+def test_a_crd_cannot_replace_the_schema_of_a_built_in_kind(capsys, here):
+    (here / "crd.yaml").write_text(_crd("apps", "Deployment",
+                                        "{type: object, x-kubernetes-preserve-unknown-fields: true}"))
+    (here / "d.yaml").write_text(DEPLOYMENT)
+    assert [line.split(" ")[2] for line in schema_lines(capsys, ".")[:-1]] == [
+        "invalid-field-type", "unknown-field", "missing-required-field", "unknown-field",
+        "invalid-field-type", "invalid-field-value"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_of_two_crds_for_one_kind_the_first_by_path_wins_in_every_run(capsys, here, jobs):
+    strict = "{type: object, properties: {spec: {type: object, properties: {size: {type: integer}}}}}"
+    loose = "{type: object, x-kubernetes-preserve-unknown-fields: true}"
+    (here / "a-crd.yaml").write_text(_crd("example.com", "Cache", strict))
+    (here / "b-crd.yaml").write_text(_crd("example.com", "Cache", loose))
+    (here / "cr.yaml").write_text("apiVersion: example.com/v1\nkind: Cache\nmetadata: {name: c}\n"
+                                  "spec: {size: 1, colour: red}\n")
+    assert schema_lines(capsys, "-j", jobs, ".")[0].startswith("cr.yaml:4:17: error unknown-field spec.colour")
+    (here / "a-crd.yaml").rename(here / "c-crd.yaml")
+    assert schema_lines(capsys, "-j", jobs, ".")[0].startswith("No findings")
+
+
+def test_a_schema_nested_past_the_stack_ends_quietly(capsys, here):
+    depth = 400
+    schema = "{type: object, properties: {a: " * depth + "{type: string}" + "}}" * depth
+    (here / "deep.yaml").write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: d}\n"
+        "spec:\n  group: example.com\n  names: {kind: D, plural: ds}\n  scope: Namespaced\n"
+        f"  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+        f"    schema:\n      openAPIV3Schema: {schema}\n")
+    code, out, err = run(capsys, "check", "--config", "only-schema.yaml", "deep.yaml")
+    assert (code, err) == (0, "")
+    assert out == "No findings in 1 file; 1 document, 1 object checked.\n"

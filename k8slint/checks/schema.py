@@ -74,14 +74,14 @@ def resolve(obj: ObjectView, settings: Settings) -> Resolution:
 def _resolve(obj: ObjectView, settings: Settings) -> Resolution:
     group, _, version = obj.api_version.rpartition("/")
     kind = obj.kind
-    crds = _crds(settings)
-    key = (group, version, kind)
-    if key in crds.versions:
-        return Resolution(crds.type_of(key, settings))
     release = target(settings.kubernetes_version)
-    if group in crds.groups:
-        return Resolution(None, _unknown_kind(obj, crds.groups[group], {}, release, "its CRD"))
-    if group not in builtin_groups(release):
+    if group not in builtin_groups(release):  # (a CRD cannot redefine a built-in group)
+        crds = _crds(settings)
+        key = (group, version, kind)
+        if key in crds.versions:
+            return Resolution(crds.type_of(key, settings))
+        if group in crds.groups:
+            return Resolution(None, _unknown_kind(obj, crds.groups[group], {}, release, "its CRD"))
         return Resolution(None, schemaless=True)
     known = builtin(release)
     found = known.kind_type(group, version, kind)
