@@ -384,6 +384,8 @@ def dotted(path: list | tuple) -> str:
 def closest(word: str, candidates: list[str]) -> str | None:
     """The candidate ``word`` most likely meant: the same word in other case, else the
     nearest by spelling (None when nothing is near)."""
+    if len(word) > 100:
+        return None  # no field or value is that long: nothing to compare it with
     lowered = word.lower()
     for candidate in candidates:
         if candidate.lower() == lowered:
