@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .loader import is_templated
@@ -112,28 +113,16 @@ class _Walker:
             if kind is not dict:
                 self._wrong_type(value, t, path)
                 return
-            item = t.item
-            if item is not None and item.force().code != ANY:
-                plain = item.plain
-                for key, sub in value.items():
-                    if sub is not None and sub.__class__ is not plain:
-                        path.append(key)
-                        self.walk(sub, item, path)
-                        path.pop()
+            if t.item is not None:
+                self._each(value.items(), t.item, path)
             if t.limits is not None:
                 self._size(value, t.limits, path, "field")
         elif code == LIST:
             if kind is not list:
                 self._wrong_type(value, t, path)
                 return
-            item = t.item
-            if item is not None and item.force().code != ANY:
-                plain = item.plain
-                for i, sub in enumerate(value):
-                    if sub is not None and sub.__class__ is not plain:
-                        path.append(i)
-                        self.walk(sub, item, path)
-                        path.pop()
+            if t.item is not None:
+                self._each(enumerate(value), t.item, path)
             if t.limits is not None:
                 self._size(value, t.limits, path, "item")
         elif code == STRING:
@@ -180,6 +169,17 @@ class _Walker:
                 self._add(INVALID_VALUE, path, (
                     f"{dotted(path)} is not valid base64: the API server decodes it as base64 "
                     f"and rejects the object{_plain_text_hint(path)}"))
+
+    def _each(self, entries: Iterable[tuple[Any, Any]], item: Type, path: list) -> None:
+        """The values of a map or the items of a list, each against ``item``."""
+        if item.force().code == ANY:
+            return
+        plain = item.plain
+        for step, sub in entries:
+            if sub is not None and sub.__class__ is not plain:
+                path.append(step)
+                self.walk(sub, item, path)
+                path.pop()
 
     def _object(self, value: dict, t: Type, path: list) -> None:
         props = t.props

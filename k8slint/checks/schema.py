@@ -8,7 +8,7 @@ counted for the summary, never reported.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from ..findings import Violation
@@ -164,30 +164,22 @@ def _problems(obj: ObjectView, settings: Settings) -> list[Problem]:
     return found
 
 
-def _share(view: View, rule: str) -> Iterator[Violation]:
-    for problem in problems(view.obj, view.settings):
-        if problem.rule == rule:
-            yield Violation(problem.path, problem.message)
+def _share_of(rule: str) -> Callable[[View], Iterator[Violation]]:
+    """The rule that reports ``rule``'s share of an object's schema problems."""
+
+    def share(view: View) -> Iterator[Violation]:
+        for problem in problems(view.obj, view.settings):
+            if problem.rule == rule:
+                yield Violation(problem.path, problem.message)
+
+    share.__name__ = share.__qualname__ = rule.replace("-", "_")
+    return object_rule(rule)(share)
 
 
-@object_rule(UNKNOWN_FIELD)
-def unknown_field(view: View) -> Iterator[Violation]:
-    yield from _share(view, UNKNOWN_FIELD)
-
-
-@object_rule(INVALID_TYPE)
-def invalid_field_type(view: View) -> Iterator[Violation]:
-    yield from _share(view, INVALID_TYPE)
-
-
-@object_rule(MISSING_REQUIRED)
-def missing_required_field(view: View) -> Iterator[Violation]:
-    yield from _share(view, MISSING_REQUIRED)
-
-
-@object_rule(INVALID_VALUE)
-def invalid_field_value(view: View) -> Iterator[Violation]:
-    yield from _share(view, INVALID_VALUE)
+unknown_field = _share_of(UNKNOWN_FIELD)
+invalid_field_type = _share_of(INVALID_TYPE)
+missing_required_field = _share_of(MISSING_REQUIRED)
+invalid_field_value = _share_of(INVALID_VALUE)
 
 
 @object_rule(UNKNOWN_KIND)
