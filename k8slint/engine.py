@@ -11,7 +11,7 @@ from .catalog import RuleBrief, rule_index
 from .checks import INDEX_RULES, OBJECT_RULES
 from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
-from .index import Facts, facts_of
+from .index import Facts, facts_of, pod_details
 from .loader import (
     DecodeProblem,
     Document,
@@ -76,6 +76,7 @@ class Engine:
         metas = rule_index()
         self.severities = severities
         self.collect_facts = any(rule in severities for rule in INDEX_RULES)
+        self.details = pod_details(severities)
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self.settings = settings or Settings()
@@ -193,7 +194,7 @@ class Engine:
                                loader_class=self.loader_class)
             for document in loaded.documents:
                 for obj in objects(document):
-                    facts = facts_of(obj, file.display, context_only=True)
+                    facts = facts_of(obj, file.display, context_only=True, details=self.details)
                     if facts is not None:
                         result.facts.append(facts._replace(ref=file.ref(obj)))
         return result
@@ -206,7 +207,7 @@ class Engine:
             result.suppressions.extend(annotation_suppressions(file.exact, ref.unit, obj))
             if self.collect_facts:
                 try:
-                    facts = facts_of(obj, file.display)
+                    facts = facts_of(obj, file.display, details=self.details)
                 except Exception as exc:  # a bug of ours must not hide the other findings
                     facts = None
                     result.errors.append(f"internal error indexing {file.display}: "

@@ -81,6 +81,7 @@ PASSING = textwrap.dedent("""\
       name: api
     spec:
       maxUnavailable: 1
+      unhealthyPodEvictionPolicy: AlwaysAllow
       selector: {matchLabels: {app: api}}
     ---
     apiVersion: policy/v1
@@ -89,6 +90,7 @@ PASSING = textwrap.dedent("""\
       name: web
     spec:
       maxUnavailable: 1
+      unhealthyPodEvictionPolicy: AlwaysAllow
       selector: {matchLabels: {app: web}}
     """)
 

@@ -11,10 +11,25 @@ while reading files or applying suppressions.
 from __future__ import annotations
 
 from ..rule import INDEX, Rule, rules_in
-from . import apis, cross, etcd, hygiene, images, ports, pull_policy, security, termination, workloads
+from . import (
+    apis,
+    cross,
+    disruption,
+    etcd,
+    host,
+    hygiene,
+    images,
+    ports,
+    pull_policy,
+    references,
+    rollouts,
+    security,
+    termination,
+    workloads,
+)
 
 RULE_MODULES = (pull_policy, termination, etcd, images, workloads, security, hygiene, apis, ports,
-                cross)
+                cross, host, rollouts, disruption, references)
 
 RULES: dict[str, Rule] = rules_in(RULE_MODULES)
 OBJECT_RULES: dict[str, Rule] = {rule_id: r for rule_id, r in RULES.items() if r.visits != INDEX}
