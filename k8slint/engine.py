@@ -12,7 +12,7 @@ from .checks import INDEX_RULES, OBJECT_RULES
 from .checks.schema import SCHEMA_RULES
 from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
-from .index import Facts, facts_of
+from .index import Facts, facts_of, pod_details
 from .loader import (
     DecodeProblem,
     Document,
@@ -87,6 +87,7 @@ class Engine:
         self.severities = severities
         self.collect_facts = any(rule in severities for rule in INDEX_RULES)
         self.check_schemas = any(rule in severities for rule in SCHEMA_RULES)
+        self.details = pod_details(severities)
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self.settings = settings or Settings()
@@ -213,7 +214,7 @@ class Engine:
                 if self.check_schemas:
                     result.crds.extend(crd_versions(obj.data, file.display))
                 if self.collect_facts:
-                    facts = facts_of(obj, file.display, context_only=True)
+                    facts = facts_of(obj, file.display, context_only=True, details=self.details)
                     if facts is not None:
                         result.facts.append(facts._replace(ref=file.ref(obj)))
         return result
@@ -230,7 +231,7 @@ class Engine:
             result.suppressions.extend(annotation_suppressions(file.exact, ref.unit, obj))
             if self.collect_facts:
                 try:
-                    facts = facts_of(obj, file.display)
+                    facts = facts_of(obj, file.display, details=self.details)
                 except Exception as exc:  # a bug of ours must not hide the other findings
                     facts = None
                     result.errors.append(f"internal error indexing {file.display}: "

@@ -1,8 +1,10 @@
-"""etcd clusters as manifests declare them: how many members, and where that is written.
+"""etcd clusters as manifests declare them: how many members, and where that is written;
+and what takes snapshots of them.
 
 Core, not a rule: the etcd rules judge the sizes found here, and the cross-object index
 flags the StatefulSets that run an etcd member (their size is the etcd rules' business,
-not single-replica's). It reads plain data, so both can ask.
+not single-replica's) and pairs clusters with their backups. It reads plain data, so both
+can ask.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class EtcdCluster(NamedTuple):
     path: tuple  # the key or list item that holds the member count
     members: int
     source: str  # how the count was read, for the message
+    # The member names an --initial-cluster list gives (the pods of one cluster, written
+    # one by one, share them), or the hosts of kubeadm's external endpoints; else empty.
+    names: frozenset[str] = frozenset()
 
 
 def etcd_clusters(data: dict, kind: str, group: str, pod: PodSpec | None) -> Iterator[EtcdCluster]:
@@ -106,7 +111,7 @@ def _script_runs_etcd(script: str) -> bool:
     return any(_is_etcd_binary(word) for word in re.split(r"[\s;&|()`]+", script))
 
 
-def _member_count(value: str) -> int | None:
+def _member_names(value: str) -> frozenset[str] | None:
     """Distinct member names of ``name=peer-url,...``; None when not literal or malformed."""
     names = set()
     for entry in value.split(","):
@@ -114,7 +119,7 @@ def _member_count(value: str) -> int | None:
         if not eq or not name or not url or not is_literal(name):
             return None
         names.add(name)
-    return len(names) or None
+    return frozenset(names) or None
 
 
 def _from_flags(container: Container) -> EtcdCluster | None:
@@ -137,15 +142,15 @@ def _from_flags(container: Container) -> EtcdCluster | None:
                 value, at = args[i + 1], i + 1
             else:
                 continue
-            members = _member_count(value)
-            if members is not None:
-                return EtcdCluster(path_of(at), members, "--initial-cluster")
+            names = _member_names(value)
+            if names is not None:
+                return EtcdCluster(path_of(at), len(names), "--initial-cluster", names)
             continue
         script = _FLAG_IN_SCRIPT.search(arg)
         if script:
-            members = _member_count(script.group(2))
-            if members is not None:
-                return EtcdCluster(path_of(i), members, "--initial-cluster")
+            names = _member_names(script.group(2))
+            if names is not None:
+                return EtcdCluster(path_of(i), len(names), "--initial-cluster", names)
     return None
 
 
@@ -154,11 +159,10 @@ def _from_env(container: Container) -> EtcdCluster | None:
         if isinstance(env, dict) and env.get("name") == "ETCD_INITIAL_CLUSTER":
             value = env.get("value")
             if isinstance(value, str):
-                members = _member_count(value)
-                if members is not None:
-                    return EtcdCluster(
-                        container.path + ("env", i, "value"), members, "ETCD_INITIAL_CLUSTER"
-                    )
+                names = _member_names(value)
+                if names is not None:
+                    return EtcdCluster(container.path + ("env", i, "value"), len(names),
+                                       "ETCD_INITIAL_CLUSTER", names)
     return None
 
 
@@ -174,4 +178,90 @@ def _kubeadm_external(data: dict) -> Iterator[EtcdCluster]:
         if not parts.hostname:
             return
         hosts.add(parts.hostname)
-    yield EtcdCluster(("etcd", "external", "endpoints"), len(hosts), "external endpoints")
+    yield EtcdCluster(("etcd", "external", "endpoints"), len(hosts), "external endpoints",
+                      frozenset(hosts))
+
+
+# --- backups --------------------------------------------------------------------------------
+
+# The backup resources of etcd operators, by API group: each makes the operator take
+# snapshots of a cluster it runs (coreos/etcd-operator's EtcdBackup; the EtcdBackup and
+# EtcdBackupSchedule of improbable-eng/etcd-cluster-operator and of aenix-io/etcd-operator,
+# now cozystack's, whose newer API calls a snapshot EtcdSnapshot).
+BACKUP_KINDS: dict[str, frozenset[str]] = {
+    "etcd.database.coreos.com": frozenset({"EtcdBackup"}),
+    "etcd.improbable.io": frozenset({"EtcdBackup", "EtcdBackupSchedule"}),
+    "etcd.aenix.io": frozenset({"EtcdBackup", "EtcdBackupSchedule"}),
+    "etcd-operator.cozystack.io": frozenset({"EtcdSnapshot"}),
+}
+_SNAPSHOT_SAVE = re.compile(r"\betcdctl\b[^;&|\n]*?\bsnapshot\s+save\b")
+_ENDPOINTS = re.compile(r"--endpoints(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+
+
+class EtcdBackup(NamedTuple):
+    """Something that takes snapshots of an etcd cluster."""
+
+    # The hosts its endpoints name (``etcd-client.db.svc``, ``10.0.0.5``); None when it
+    # names none literally, so that only its own namespace tells which cluster it saves.
+    hosts: frozenset[str] | None
+    what: str  # for the docs and tests: how it was recognised
+
+
+def etcd_backup(data: dict, kind: str, group: str, pod: PodSpec | None) -> EtcdBackup | None:
+    """How an object takes etcd snapshots, or None: an etcd operator's backup resource, an
+    EtcdCluster that asks its operator for backups, or a pod that runs
+    ``etcdctl snapshot save`` (a CronJob's, a Job's, a sidecar's loop). A CronJob running an
+    etcd image's own snapshot script (Bitnami's ``snapshot.sh``) counts as well."""
+    spec = mapping(data.get("spec"))
+    if kind in BACKUP_KINDS.get(group, ()):
+        return EtcdBackup(_hosts(spec.get("etcdEndpoints")), kind)
+    if kind == "EtcdCluster":
+        backup = spec.get("backup")
+        if isinstance(backup, dict) and backup.get("enabled") is not False:
+            return EtcdBackup(None, "EtcdCluster spec.backup")
+        return None
+    if pod is None:
+        return None
+    for container in containers(pod):
+        words = _words(container)
+        text = " ".join(words)
+        if _SNAPSHOT_SAVE.search(text) or (kind == "CronJob" and _runs_snapshot_script(container, words)):
+            endpoints = _ENDPOINTS.search(text)
+            value = endpoints.group(2) if endpoints else _env(container, "ETCDCTL_ENDPOINTS")
+            return EtcdBackup(_hosts(value.split(",") if isinstance(value, str) else None),
+                              "etcdctl snapshot save")
+    return None
+
+
+def _runs_snapshot_script(container: Container, words: list[str]) -> bool:
+    image = container.data.get("image")
+    if not isinstance(image, str) or image_ref(image).basename != "etcd":
+        return False
+    return any("snapshot" in word.rpartition("/")[2] and "restore" not in word for word in words)
+
+
+def _env(container: Container, name: str) -> str | None:
+    for env in sequence(container.data.get("env")):
+        if isinstance(env, dict) and env.get("name") == name and isinstance(env.get("value"), str):
+            value: str = env["value"]
+            return value
+    return None
+
+
+def _hosts(endpoints: object) -> frozenset[str] | None:
+    """The hosts of a list of endpoint URLs; None unless every one is literal."""
+    if not isinstance(endpoints, list) or not endpoints:
+        return None
+    hosts = set()
+    for endpoint in endpoints:
+        if not is_literal(endpoint):
+            return None
+        parts = urlsplit(endpoint if "//" in endpoint else "//" + endpoint)
+        try:
+            host = parts.hostname
+        except ValueError:
+            return None
+        if not host:
+            return None
+        hosts.add(host)
+    return frozenset(hosts)

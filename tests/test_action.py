@@ -506,6 +506,7 @@ MANIFEST = textwrap.dedent("""\
       name: web
     spec:
       maxUnavailable: 1
+      unhealthyPodEvictionPolicy: AlwaysAllow
       selector: {matchLabels: {app: web}}
     """)
 

@@ -23,6 +23,7 @@ metadata:
   name: web
 spec:
   maxUnavailable: 1
+  unhealthyPodEvictionPolicy: AlwaysAllow
   selector: {matchLabels: {app: web}}
 ---
 apiVersion: apps/v1

@@ -27,6 +27,7 @@ spec:
         image: example/web:1.4
         imagePullPolicy: IfNotPresent
         lifecycle: {preStop: {sleep: {seconds: 5}}}
+        readinessProbe: {tcpSocket: {port: 80}}
 """
 PARTNERS = """\
 apiVersion: policy/v1
@@ -35,6 +36,7 @@ metadata:
   name: web
 spec:
   maxUnavailable: 1
+  unhealthyPodEvictionPolicy: AlwaysAllow
   selector: {matchLabels: {app: web}}
 ---
 apiVersion: v1

@@ -92,7 +92,8 @@ def test_fixture_marks_match_findings_of_its_rule_alone(path: Path):
 # The rules whose columns are proven inside a line by a fixture written in flow style.
 FLOW_RULES = ["missing-image-pull-policy", "latest-tag-drift", "missing-termination-grace-period",
               "missing-prestop-hook", "even-etcd-cluster", "etcd-no-fault-tolerance", "parse-error",
-              "duplicate-key", "privileged-container", "single-replica"]
+              "duplicate-key", "privileged-container", "single-replica", "host-port", "unsafe-proc-mount",
+              "dangling-ingress", "missing-config-reference"]
 # A file stops parsing at its first error: one finding per file, so one per fixture.
 ONE_FINDING_PER_FILE = {"parse-error"}
 

@@ -83,6 +83,7 @@ PASSING = textwrap.dedent("""\
       name: api
     spec:
       maxUnavailable: 1
+      unhealthyPodEvictionPolicy: AlwaysAllow
       selector: {matchLabels: {app: api}}
     ---
     apiVersion: policy/v1
@@ -91,6 +92,7 @@ PASSING = textwrap.dedent("""\
       name: web
     spec:
       maxUnavailable: 1
+      unhealthyPodEvictionPolicy: AlwaysAllow
       selector: {matchLabels: {app: web}}
     """)
 

@@ -14,11 +14,15 @@ from ..rule import INDEX, Rule, rules_in
 from . import (
     apis,
     cross,
+    disruption,
     etcd,
+    host,
     hygiene,
     images,
     ports,
     pull_policy,
+    references,
+    rollouts,
     schema,
     security,
     termination,
@@ -26,7 +30,7 @@ from . import (
 )
 
 RULE_MODULES = (pull_policy, termination, etcd, images, workloads, security, hygiene, apis, ports,
-                schema, cross)
+                schema, cross, host, rollouts, disruption, references)
 
 RULES: dict[str, Rule] = rules_in(RULE_MODULES)
 OBJECT_RULES: dict[str, Rule] = {rule_id: r for rule_id, r in RULES.items() if r.visits != INDEX}

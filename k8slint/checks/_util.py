@@ -8,11 +8,13 @@ from typing import Any, NamedTuple, TypeGuard
 
 from ..loader import is_literal
 from ..model import Container, PodSpec, mapping, sequence
-
-# A rule's parameters: the config's values over the defaults in the JSON Schema of its
-# metadata, checked against that schema when the config is read (so each value has the
-# type the schema gives it, which no static type here can say).
-from ..rule import Params  # noqa: F401 (the rule modules import it from here)
+from ..rule import (
+    ObjectView,
+    # A rule's parameters: the config's values over the defaults in the JSON Schema of its
+    # metadata, checked against that schema when the config is read (so each value has the
+    # type the schema gives it, which no static type here can say).
+    Params,  # noqa: F401 (the rule modules import it from here)
+)
 
 
 def as_yaml(value: object) -> str:
@@ -65,3 +67,8 @@ def host_paths(spec: PodSpec) -> Iterator[HostPath]:
             name if isinstance(name, str) else f"#{i + 1}",
             normal,
         )
+
+
+def called(obj: ObjectView) -> str:
+    """``Deployment "web"``, or ``this Deployment`` when it has no literal name."""
+    return f'{obj.kind} "{obj.name}"' if obj.name else f"this {obj.kind}"
