@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from ..index import NOT_LITERAL, UNSET, Facts, Index, selector_is_literal
+from ..index import NOT_LITERAL, UNSET, Facts, Index, may_share, selector_is_literal
 from ..kinds import POD_KINDS, POD_SPEC_PATHS, REPLICATED, SCALED
 from ..loader import is_literal
 from ..rule import RunView, index_rule
@@ -132,9 +132,10 @@ def dangling_service(run: RunView) -> Iterator[CrossViolation]:
     for svc in index.by_kind.get("Service", ()):
         if not svc.selector or svc.service_type == "ExternalName" or not selector_is_literal(svc.selector):
             continue
-        if index.custom_maker(svc.namespace, svc.selector):
+        places = may_share(svc.namespace)
+        if any(index.custom_maker(ns, svc.selector) for ns in places):
             continue  # a custom resource's controller makes these pods
-        if index.pod_makers(svc.namespace, svc.selector, plain=True):
+        if any(index.pod_makers(ns, svc.selector, plain=True) for ns in places):
             continue
         shown = ", ".join(f"{k}={v}" for k, v in svc.selector.items())
         yield CrossViolation(svc, "selector", (
@@ -152,7 +153,7 @@ def unknown_service_account(run: RunView) -> Iterator[CrossViolation]:
             name = f.service_account
             if name is None or name == "default" or not is_literal(name):
                 continue
-            if index.has("ServiceAccount", f.namespace, name):
+            if any(index.has("ServiceAccount", ns, name) for ns in may_share(f.namespace)):
                 continue
             yield CrossViolation(f, "serviceAccount", (
                 f'{f.called} runs as service account "{name}", which no ServiceAccount in '
