@@ -211,6 +211,8 @@ OWNED_FIELDS: dict[str, dict[str, str]] = {
     "core.v1.EphemeralContainer": {"imagePullPolicy": "invalid-image-pull-policy"},
     "core.v1.ServicePort": {"targetPort": "invalid-target-port"},
 }
+# (pdb-unhealthy-pod-eviction-policy judges only the valid values of its field, so the
+# value set below reports the others.)
 # Values owned where the kind decides: a workload's pod template may only restart Always.
 _TEMPLATE_RESTART = ("spec", "template", "spec", "restartPolicy")
 OWNED_PATHS: dict[str, dict[tuple, str]] = {
