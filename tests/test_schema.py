@@ -389,3 +389,20 @@ def test_a_schema_nested_past_the_stack_ends_quietly(capsys, here):
     code, out, err = run(capsys, "check", "--config", "only-schema.yaml", "deep.yaml")
     assert (code, err) == (0, "")
     assert out == "No findings in 1 file; 1 document, 1 object checked.\n"
+
+
+def test_one_mistake_one_finding_across_every_fixture():
+    """No place of any fixture is both a schema finding and another rule's report of a
+    value the API server rejects: where a rule owns a field, the schema rules are silent."""
+    from .helpers import FIXTURES, lint
+
+    for path in sorted(FIXTURES.rglob("fail*")):
+        if path.suffix not in (".yaml", ".yml"):
+            continue
+        places: dict[tuple[int, int], set[str]] = {}
+        for f in lint(path):
+            if f.rule in SCHEMA_RULES or "rejects" in f.message:
+                places.setdefault((f.line, f.column), set()).add(f.rule)
+        for place, rules in places.items():
+            schema = rules & set(SCHEMA_RULES)
+            assert not (schema and rules - schema), (path, place, rules)
