@@ -27,8 +27,9 @@ from .model import Container, PodSpec, mapping
 OBJECTS, PODS, CONTAINERS, INDEX = "object", "pod", "container", "index"
 # Which pod specs a pod or container rule visits.
 ANY, LONG_RUNNING_PODS, LINUX_PODS = "any", "long-running", "linux"
-# Which containers a container rule visits.
-ALL, APP, RUNS_WITH_POD = "all", "app", "runs-with-pod"
+# Which containers a container rule visits. APP: every container but the ephemeral ones (app
+# and init containers); APP_ONLY: the pod's app containers (``containers``) alone.
+ALL, APP, APP_ONLY, RUNS_WITH_POD = "all", "app", "app-only", "runs-with-pod"
 
 
 Params = Mapping[str, Any]  # a rule's params: its metadata's defaults, then the config's
@@ -119,7 +120,9 @@ class Rule(NamedTuple):
     id: str
     visits: str  # OBJECTS | PODS | CONTAINERS | INDEX
     check: Callable[..., Iterable[Any]]
-    kinds: frozenset[str] | None = None  # object rules: the kinds visited (None: all)
+    # The kinds visited (None: all); for pod and container rules, the workloads whose pod
+    # specs are visited.
+    kinds: frozenset[str] | None = None
     pods: str = ANY  # pod and container rules: which pod specs
     containers: str = ALL  # container rules: which containers
 
@@ -134,11 +137,14 @@ class Rule(NamedTuple):
         pods = {ANY: "pod specs", LONG_RUNNING_PODS: "long-running pod specs",
                 LINUX_PODS: "Linux pod specs"}[self.pods]
         kinds = LONG_RUNNING if self.pods == LONG_RUNNING_PODS else POD_KINDS
+        if self.kinds is not None:
+            kinds = kinds & self.kinds
         where = f"{pods} ({described(kinds)})"
         if self.visits == PODS:
             return where
         which = {ALL: "every container (init, app and ephemeral)",
-                 APP: "app and init containers", RUNS_WITH_POD: "containers that run with the pod "
+                 APP: "app and init containers", APP_ONLY: "app containers (`containers`)",
+                 RUNS_WITH_POD: "containers that run with the pod "
                  "(app containers and native sidecars)"}[self.containers]
         return f"{which} of {where}"
 
@@ -163,12 +169,13 @@ def object_rule(rule_id: str, *, kinds: frozenset[str] | None = None) -> Callabl
     return _declare(Rule(rule_id, OBJECTS, _pending, kinds=kinds))
 
 
-def pod_rule(rule_id: str, *, pods: str = ANY) -> Callable[[F], F]:
-    return _declare(Rule(rule_id, PODS, _pending, pods=pods))
+def pod_rule(rule_id: str, *, pods: str = ANY, kinds: frozenset[str] | None = None) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, PODS, _pending, kinds=kinds, pods=pods))
 
 
-def container_rule(rule_id: str, *, containers: str = ALL, pods: str = ANY) -> Callable[[F], F]:
-    return _declare(Rule(rule_id, CONTAINERS, _pending, pods=pods, containers=containers))
+def container_rule(rule_id: str, *, containers: str = ALL, pods: str = ANY,
+                   kinds: frozenset[str] | None = None) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, CONTAINERS, _pending, kinds=kinds, pods=pods, containers=containers))
 
 
 def index_rule(rule_id: str, *, kinds: frozenset[str] | None = None) -> Callable[[F], F]:

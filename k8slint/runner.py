@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from . import interrupt
@@ -18,8 +18,11 @@ from .rule import Settings
 if TYPE_CHECKING:  # imported when a pool is started, not by every run
     from concurrent.futures import ProcessPoolExecutor
 
-# What each worker builds its engine from: severities, params, max_file_size.
-EngineArgs = tuple[dict[str, str], dict[str, dict] | None, int, Settings]
+    from .custom import CustomRule
+
+# What each worker builds its engine from: severities, params, max_file_size, settings, and
+# the config's custom rules as plain data (each worker compiles their schemas once).
+EngineArgs = tuple[dict[str, str], dict[str, dict] | None, int, Settings, tuple["CustomRule", ...]]
 
 # Below this much input a pool costs more to start than it saves.
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -45,6 +48,7 @@ def lint_all(
     params: dict[str, dict] | None = None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     settings: Settings | None = None,
+    custom_rules: Sequence[CustomRule] = (),
 ) -> Iterator[FileResult]:
     """Results for every source, in no particular order; ``progress(n)`` after each file."""
     sizes = {source: _size(source) for source in sources}
@@ -54,7 +58,8 @@ def lint_all(
         and sum(sizes.values()) >= PARALLEL_MIN_BYTES
         and all(source.path is not None for source in sources)
     )
-    engine_args: EngineArgs = (severities, params, max_file_size, settings or Settings())
+    engine_args: EngineArgs = (severities, params, max_file_size, settings or Settings(),
+                               tuple(custom_rules))
     if parallel:
         pool = _start_pool(jobs, engine_args)
         if pool is not None:
@@ -62,7 +67,8 @@ def lint_all(
             ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
             yield from _in_pool(pool, ordered, progress)
             return
-    engine = Engine(severities, params, max_file_size=max_file_size, settings=settings)
+    engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
+                    custom_rules=custom_rules)
     for done, source in enumerate(sources, start=1):
         interrupt.check()
         yield engine.lint_source(source)
@@ -83,7 +89,7 @@ _worker_engine: Engine | None = None
 
 
 def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, max_file_size: int,
-                  settings: Settings) -> None:
+                  settings: Settings, custom_rules: tuple[CustomRule, ...]) -> None:
     global _worker_engine
     import signal
 
@@ -92,7 +98,8 @@ def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, ma
     for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
-    _worker_engine = Engine(severities, params, max_file_size=max_file_size, settings=settings)
+    _worker_engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
+                            custom_rules=custom_rules)
 
 
 def _lint_in_worker(source: Source) -> FileResult:

@@ -8,7 +8,7 @@ import sys
 
 from .helpers import FIXTURES
 
-HEAVY = ("jsonschema", "sarif_om", "attr", "referencing", "rpds", "hypothesis", "ruamel", "urllib.request",
+HEAVY = ("jsonschema", "jsonschema_rs", "sarif_om", "attr", "referencing", "rpds", "hypothesis", "ruamel", "urllib.request",
          "multiprocessing", "concurrent.futures", "json", "hashlib", "difflib")
 
 PROBE = """

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..findings import SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from ..catalog import RuleMeta
 
 
 class RunSummary:
@@ -10,7 +15,7 @@ class RunSummary:
 
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
                  "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored",
-                 "links_out")
+                 "links_out", "custom_rules")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -25,6 +30,7 @@ class RunSummary:
         self.not_manifests = 0  # found in a walk, not parsable, and no sign of a manifest
         self.git_ignored = 0  # files and folders git ignores, left out of folder walks
         self.links_out = 0  # links in walked folders that lead out of the scanned tree
+        self.custom_rules: list[RuleMeta] = []  # the config's, described as built-in rules are
 
     @property
     def active(self) -> list[Finding]:
