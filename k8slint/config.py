@@ -196,11 +196,18 @@ def _chain(path: Path) -> list[_File]:
 
 
 def _shown_path(path: Path) -> str:
-    """Relative to the working folder when below it, as the user would type it."""
+    """Relative to the working folder when below it, or a step or two above it (a policy
+    pack beside the repository), as the user would type it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
-        return str(path)
+        pass
+    normal = os.path.normpath(os.path.abspath(path))
+    try:
+        relative = Path(os.path.relpath(normal)).as_posix()
+    except ValueError:  # another drive
+        return normal
+    return relative if relative.startswith("../") and relative.count("../") <= 2 else normal
 
 
 def _normalise(data: Any) -> Any:
