@@ -94,6 +94,11 @@ def compile_schema(schema: Any) -> jsonschema_rs.Validator:
     nothing is ever fetched: a reference must resolve inside the schema."""
     import jsonschema_rs
 
+    odd = _key_not_text(schema)
+    if odd is not None:
+        path, key = odd
+        raise SchemaProblem(path, f"the key {key!r} is not text, and a JSON Schema's keys are: "
+                                  f"quote it ('{key}')")
     try:
         return jsonschema_rs.validator_for(schema, offline=True)
     except jsonschema_rs.ValidationError as exc:
@@ -105,6 +110,25 @@ def compile_schema(schema: Any) -> jsonschema_rs.Validator:
     except Exception as exc:  # keys that are not strings, values JSON has no word for
         first = str(exc).split("\n", 1)[0].strip()
         raise SchemaProblem(_ref_path(schema, first) or (), first) from None
+
+
+def _key_not_text(schema: Any) -> tuple[tuple, Any] | None:
+    """The first mapping key of ``schema`` that YAML read as a number, boolean or null."""
+    stack: list[tuple[tuple, Any]] = [((), schema)]
+    seen: set[int] = set()
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    return path + (key,), key
+                stack.append((path + (key,), value))
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(node))
+    return None
 
 
 def _ref_path(schema: Any, message: str) -> tuple | None:
@@ -250,10 +274,10 @@ class _Places:
             if inner.kind.name == "pattern":
                 reason = f"key {_shown(key)} does not match {inner.kind.pattern}"
             else:
-                reason = f"key {_shown(key)}: " + _reason(inner.kind, inner.instance, "it")
+                reason = f"key {_shown(key)}: " + _reason(inner.kind, inner, "it")
             self.say(place, reason)
         else:
-            self.say(path, _reason(kind, error.instance, where, error.message))
+            self.say(path, _reason(kind, error, where))
 
     def _alternatives(self, error: Any, path: tuple, where: str) -> None:
         kind = error.kind
@@ -290,35 +314,27 @@ class _Places:
         return out
 
 
-def _reason(kind: Any, instance: Any, where: str, message: str = "") -> str:
+def _reason(kind: Any, error: Any, where: str) -> str:
     """What failed, in a few words, for one failure that is not ``required``."""
     name = kind.name
-    value = _shown(instance)
     if name == "type":
-        return f"{where} is {value}, not of type {' or '.join(kind.types)}"
+        return f"{where} is {_shown(error.instance)}, not of type {' or '.join(kind.types)}"
     if name == "enum":
         options = [_shown(o) for o in kind.options[:_SHOWN_OPTIONS]]
         more = ", ..." if len(kind.options) > _SHOWN_OPTIONS else ""
-        return f"{where} is {value}, not one of {', '.join(options)}{more}"
+        return f"{where} is {_shown(error.instance)}, not one of {', '.join(options)}{more}"
     if name == "const":
-        return f"{where} is {value}, not {_shown(kind.expected_value)}"
+        return f"{where} is {_shown(error.instance)}, not {_shown(kind.expected_value)}"
     if name == "pattern":
-        return f"{where} {value} does not match {kind.pattern}"
+        return f"{where} {_shown(error.instance)} does not match {kind.pattern}"
     if name == "not":
         return f"{where} {_negated(kind.schema)}"
     if name == "falseSchema":
         return f"{where} is not allowed"
-    bounds = {
-        "minimum": "is {v}, below the minimum {n}", "maximum": "is {v}, above the maximum {n}",
-        "exclusiveMinimum": "is {v}, not above {n}", "exclusiveMaximum": "is {v}, not below {n}",
-        "minLength": "is shorter than {n} characters", "maxLength": "is longer than {n} characters",
-        "minItems": "has fewer than {n} items", "maxItems": "has more than {n} items",
-        "minProperties": "has fewer than {n} keys", "maxProperties": "has more than {n} keys",
-    }
-    if name in bounds:
-        return f"{where} " + bounds[name].format(v=value, n=_shown(kind.limit))
+    if name in _BOUNDS:
+        return f"{where} " + _BOUNDS[name].format(v=_shown(error.instance), n=_shown(kind.limit))
     if name == "multipleOf":
-        return f"{where} is {value}, not a multiple of {_shown(kind.multiple_of)}"
+        return f"{where} is {_shown(error.instance)}, not a multiple of {_shown(kind.multiple_of)}"
     if name == "uniqueItems":
         return f"{where} has repeated items"
     if name == "contains":
@@ -326,11 +342,20 @@ def _reason(kind: Any, instance: Any, where: str, message: str = "") -> str:
     if name in ("unevaluatedItems", "additionalItems"):
         return f"{where} has more items than the schema allows"
     if name == "format":
-        return f"{where} {value} is not a valid {kind.format}"
-    if name in ("backtrackLimitExceeded", "regexEngineFailure") or "Backtrack" in type(kind).__name__:
+        return f"{where} {_shown(error.instance)} is not a valid {kind.format}"
+    if "Backtrack" in type(kind).__name__ or "RegexEngine" in type(kind).__name__:
         return f"{where} could not be matched against its pattern (the regular expression is too costly)"
-    first = message.split("\n", 1)[0].strip() or name
+    first = error.message.split("\n", 1)[0].strip() or name
     return f"{where}: {_cut(first, 2 * _SHOWN_LENGTH)}"
+
+
+_BOUNDS = {
+    "minimum": "is {v}, below the minimum {n}", "maximum": "is {v}, above the maximum {n}",
+    "exclusiveMinimum": "is {v}, not above {n}", "exclusiveMaximum": "is {v}, not below {n}",
+    "minLength": "is shorter than {n} characters", "maxLength": "is longer than {n} characters",
+    "minItems": "has fewer than {n} items", "maxItems": "has more than {n} items",
+    "minProperties": "has fewer than {n} keys", "maxProperties": "has more than {n} keys",
+}
 
 
 def _negated(schema: Any) -> str:
@@ -366,6 +391,9 @@ def _cut(text: str, limit: int = _SHOWN_LENGTH) -> str:
 
 def _shown(value: Any) -> str:
     """A value as JSON, cut short: a reason names it, it does not reprint it."""
+    if isinstance(value, str) and len(value) < _SHOWN_LENGTH and value.isprintable() and '"' not in value \
+            and "\\" not in value:
+        return f'"{value}"'  # what json.dumps gives, without its cost
     import json
 
     try:

@@ -6,14 +6,17 @@ its declaration attached by one of four decorators:
 - ``@object_rule("bare-pod", kinds=...)``: once per object of the named kinds;
 - ``@pod_rule("host-network", pods=ANY)``: once per pod spec (any, long-running, Linux);
 - ``@container_rule("privileged-container", containers=ALL)``: once per container (all,
-  app containers, or those that run for the pod's whole life), in the chosen pod specs;
+  all but ephemeral ones, app containers alone, or those that run for the pod's whole
+  life), in the chosen pod specs; pod and container rules may name ``kinds``, the
+  workloads whose pod specs they visit;
 - ``@index_rule("dangling-service")``: once per run, over the cross-object index.
 
 The engine computes each object's pod spec and containers once and hands every rule the
 same read-only view: the object's data (never its nodes, so no rule can reach a
 position), the pod spec and container being visited, the rule's params and the run's
 settings. The decorators only attach the declaration; ``checks/__init__.py`` lists the
-rules explicitly, so every rule is one grep away.
+rules explicitly, so every rule is one grep away. The config's custom rules are built as
+:class:`Rule` records directly (``custom.py``) and run through the same engine.
 """
 
 from __future__ import annotations

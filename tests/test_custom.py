@@ -387,6 +387,9 @@ def test_odd_data_is_judged_as_the_api_server_reads_it_never_a_traceback(capsys,
      [".k8slint.yaml:11:14: customRules[0].schema.properties.ports.items.$ref: not a valid JSON Schema: "
       "Resource 'https://example.com/port.json' is not present in a registry and retrieving it failed: "
       "Retrieval is disabled, cannot fetch https://example.com/port.json"]),
+    (REGISTRY.replace("image: {type: string,", "1: {type: string}\n        image: {type: string,"),
+     [".k8slint.yaml:10:9: customRules[0].schema.properties[1]: not a valid JSON Schema: the key 1 is not "
+      "text, and a JSON Schema's keys are: quote it ('1')"]),
     (REGISTRY.replace('pattern: "^registry', 'pattern: "(^registry'),
      ['.k8slint.yaml:10:31: customRules[0].schema.properties.image.pattern: not a valid JSON Schema: '
       '"(^registry\\\\.example\\\\.com/" is not a "regex"']),
