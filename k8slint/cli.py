@@ -132,6 +132,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
     """
     from . import progress as bar
     from .baseline import BaselineError
+    from .catalog import rule_index
     from .config import ConfigError
     from .engine import UsageError, parse_size
     from .findings import SEVERITY_RANK
@@ -168,8 +169,6 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
                       gitignore=not no_gitignore, walk_rules_for_named=hook)
     try:
         config = effective_config(options)
-        from .catalog import rule_index
-
         known = [*rule_index(), *(rule.id for rule in config.custom_rules)]
         _known_rules("--enable", enable, known)
         _known_rules("--disable", disable, known)

@@ -592,7 +592,12 @@ def test_a_built_in_rule_is_explained_whatever_the_config(capsys, repo):
     assert run(capsys, "rules")[0] == 2
 
 
-def test_a_pool_of_workers_compiles_the_rules_and_finds_the_same(capsys, repo):
+def test_a_pool_of_workers_compiles_the_rules_and_finds_the_same(capsys, repo, monkeypatch):
+    from k8slint import runner
+
+    pools = []
+    start_pool = runner._start_pool
+    monkeypatch.setattr(runner, "_start_pool", lambda *args: pools.append(start_pool(*args)) or pools[-1])
     config(repo, TEAM_LABEL, NO_HOST_PORT, REGISTRY)
     padding = "".join(f"  key{i}: {'x' * 60}\n" for i in range(1200))  # ~80 KB a file
     for n in range(10):
@@ -600,7 +605,9 @@ def test_a_pool_of_workers_compiles_the_rules_and_finds_the_same(capsys, repo):
             WEB.replace("name: web\n", f"name: web{n}\n", 1)
             + f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: pad{n}}}\ndata:\n{padding}")
     one = run(capsys, "check", "deploy", "-j1", "--format", "json")[1]
+    assert pools == []
     two = run(capsys, "check", "deploy", "-j2", "--format", "json")[1]
+    assert len(pools) == 1 and pools[0] is not None  # the workers were handed the rules
     found = json.loads(one)["findings"]
     assert json.loads(two)["findings"] == found
     assert sum(f["rule"] == "no-host-port" for f in found) == 22
