@@ -7,9 +7,10 @@ table are all generated from these files.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -38,6 +39,14 @@ class RuleMeta(NamedTuple):
     # GitHub code scanning's ``security-severity`` ("0.1" to "10.0"): on every rule tagged
     # ``security`` and on no other, so that code scanning ranks it as a security alert.
     security_severity: str | None = None
+    # Custom rules only: the config file that defines the rule, its JSON Schema and message.
+    origin: str | None = None
+    schema: Any = None
+    message: str = ""
+
+    @property
+    def custom(self) -> bool:
+        return self.origin is not None
 
 
 def rules_dir() -> Path:
@@ -126,6 +135,11 @@ def rule_index() -> dict[str, RuleBrief]:
     from ._rule_index import RULES
 
     return {rule_id: RuleBrief(rule_id, *fields) for rule_id, fields in RULES.items()}
+
+
+def with_custom(custom: Iterable[RuleMeta]) -> dict[str, RuleMeta]:
+    """The catalogue of one run: the built-in rules, then the config's custom rules."""
+    return {**catalog(), **{meta.id: meta for meta in custom}}
 
 
 def rule_index_source() -> str:

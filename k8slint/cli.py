@@ -7,34 +7,37 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-if TYPE_CHECKING:  # for annotations only: a run imports it when it reports
+if TYPE_CHECKING:  # for annotations only: a run imports them when it needs them
+    from .config import Config
     from .report import RunSummary
 
 FAIL_ON = ("error", "warning", "info", "never")
 
 
 class RuleId(click.ParamType):
-    """A known rule id; a typo gets the closest known ids as suggestions."""
+    """A rule id. Whether the rule exists is known once the config (which may define custom
+    rules) is read: see :func:`_known_rules`."""
 
     name = "RULE"
 
-    def convert(self, value: str, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from .catalog import rule_index
 
-        known = rule_index()
+def _known_rules(option: str, given: Sequence[str], known: Iterable[str]) -> None:
+    """A usage error for the first unknown rule id, with the closest known ids as suggestions."""
+    known = list(known)
+    for value in given:
         if value in known:
-            return value
+            continue
         import difflib
 
         close = difflib.get_close_matches(value, known, n=2)
         hint = f"; did you mean {' or '.join(close)}?" if close else "; see `k8slint rules`"
-        self.fail(f"unknown rule {value!r}{hint}", param, ctx)
+        raise click.BadParameter(f"unknown rule {value!r}{hint}", param_hint=f"'{option}'")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -129,6 +132,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
     """
     from . import progress as bar
     from .baseline import BaselineError
+    from .catalog import rule_index
     from .config import ConfigError
     from .engine import UsageError, parse_size
     from .findings import SEVERITY_RANK
@@ -166,6 +170,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
                       gitignore=not no_gitignore, walk_rules_for_named=hook)
     try:
         config = effective_config(options)
+        known = [*rule_index(), *(rule.id for rule in config.custom_rules)]
+        _known_rules("--enable", enable, known)
+        _known_rules("--disable", disable, known)
         outcome = run(options, config)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -254,37 +261,55 @@ def _append_step_summary(path: str, summary: RunSummary) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
 def rules(fmt: str) -> int:
-    """List every rule: id, severity (or off), summary."""
+    """List every rule: id, severity (or off), summary; the config's custom rules last."""
     from . import docs
-    from .config import ConfigError
     from .engine import default_severities
-    from .session import Options, effective_config
 
-    try:
-        config = effective_config(Options(()))
-    except ConfigError as exc:
-        for problem in exc.problems:
-            _say(f"k8slint: config error: {problem}")
+    config = _config_for_docs()
+    if config is None:
         return 2
-    enabled = default_severities(configured=config.severities)
+    enabled = default_severities(configured=config.severities, custom=config.custom_rules)
     if fmt == "json":
-        click.echo(docs.rules_json(enabled), nl=False)
+        click.echo(docs.rules_json(enabled, config.custom_rules), nl=False)
     elif fmt == "markdown":
-        click.echo(docs.rules_markdown(), nl=False)
+        click.echo(docs.rules_markdown(config.custom_rules), nl=False)
     else:
-        click.echo(docs.rules_text(enabled), nl=False)
+        click.echo(docs.rules_text(enabled, config.custom_rules), nl=False)
     return 0
 
 
 @cli.command()
 @click.argument("rule", type=RuleId())
 def explain(rule: str) -> int:
-    """Explain RULE: why it matters, a failing example, the fix."""
-    from .catalog import catalog
+    """Explain RULE: why it matters, a failing example, the fix (for a custom rule, what its
+    config says and the JSON Schema it applies)."""
+    from .catalog import catalog, with_custom
+    from .custom import meta
     from .docs import explain as explain_rule
 
-    click.echo(explain_rule(catalog()[rule]), nl=False)
+    if rule in catalog():  # a built-in rule: whatever the config says, its docs are these
+        click.echo(explain_rule(catalog()[rule]), nl=False)
+        return 0
+    config = _config_for_docs()
+    if config is None:
+        return 2
+    metas = with_custom(meta(c) for c in config.custom_rules)
+    _known_rules("RULE", [rule], metas)
+    click.echo(explain_rule(metas[rule], config.custom_rules), nl=False)
     return 0
+
+
+def _config_for_docs() -> Config | None:
+    """The config ``rules`` and ``explain`` describe (None after saying why it is bad)."""
+    from .config import ConfigError
+    from .session import Options, effective_config
+
+    try:
+        return effective_config(Options(()))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _say(f"k8slint: config error: {problem}")
+        return None
 
 
 def _dash_after_double_dash(args: list[str]) -> list[str]:

@@ -1,9 +1,12 @@
 """``.k8slint.yaml``: per-repository settings, validated with the schema the package ships.
 
+A config may extend policy packs (``extends``: other config files, merged first, the
+repository's own file last) and define custom rules (``customRules``, see ``custom.py``).
 Every error names the file, line and column, and what was expected there. Validation
-uses jsonschema, which is slow to import; a config that validated once (same text, same
-k8slint, same rules) is remembered in the user's cache folder, so a pre-commit run does
-not pay for it again.
+uses jsonschema, which is slow to import; a config that validated once (the same bytes in
+every file it is made of, the same k8slint, the same rules) is remembered in the user's
+cache folder, so a pre-commit run does not pay for it again. Custom rules' schemas are
+compiled on every load (microseconds each), by the validator that runs them.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from typing import Any, NamedTuple
 
 from yaml.nodes import Node
 
-from .catalog import catalog, rule_index
+from .catalog import RuleBrief, rule_index
+from .custom import CustomRule, briefs
 from .discover import is_work_tree
 from .loader import DecodeProblem, decode, load_text, locate
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
 SCHEMA_PATH = Path(__file__).with_name("config-schema.json")
-TOP_KEYS = ("rules", "exclude", "failOn", "kubernetesVersion")
+TOP_KEYS = ("extends", "rules", "customRules", "exclude", "failOn", "kubernetesVersion")
 
 
 class ConfigError(Exception):
@@ -39,6 +43,13 @@ class Config(NamedTuple):
     exclude: tuple[str, ...] = ()
     fail_on: str | None = None
     kubernetes_version: str | None = None  # the release the API rules check against
+    custom_rules: tuple[CustomRule, ...] = ()  # customRules of every file, in merge order
+    packs: tuple[Path, ...] = ()  # the files it extends, directly or not
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file the config is made of: none of them is linted as a manifest."""
+        return ((self.path,) if self.path else ()) + self.packs
 
     @property
     def base(self) -> Path:
@@ -86,12 +97,42 @@ def _repository_root(start: Path) -> Path | None:
     return None
 
 
+class _File(NamedTuple):
+    """One file of a config: the repository's own, or a policy pack it extends."""
+
+    path: Path
+    shown: str  # as the user would type it, in every message about the file
+    raw: bytes
+    data: Any  # normalised; None for an empty file
+    root: Node | None
+
+    def at(self, path: tuple) -> str:
+        """``file:line:column`` of ``path`` in this file."""
+        if self.root is None:
+            return f"{self.shown}:1:1"
+        pos = locate(self.root, path)
+        return f"{self.shown}:{pos.line}:{pos.column}"
+
+
 def load_config(path: Path) -> Config:
+    chain = _chain(path)
+    if not _known_valid(chain, path):
+        problems = _validate_chain(chain)
+        if problems:
+            raise ConfigError(problems)
+        _remember_valid(chain, path)
+    else:
+        # Compiling a rule's schema costs microseconds, and it is the same compiler each
+        # process of the run uses: so a schema the compiler refuses is always a config error.
+        problems = _schema_problems(chain)
+        if problems:
+            raise ConfigError(problems)
+    return _build(path, chain)
+
+
+def _read(path: Path, raw: bytes) -> _File:
+    """One config file's text, parsed; a file that does not parse is a config error."""
     shown = _shown_path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError([f"{shown}: cannot read the config: {exc.strerror or exc}"]) from None
     try:
         text = decode(raw)
     except DecodeProblem as exc:
@@ -105,7 +146,7 @@ def load_config(path: Path) -> Config:
     if len(documents) > 1:
         raise ConfigError([f"{shown}: expected one YAML document, found {len(documents)}"])
     if not documents:
-        return Config(path, {}, {})
+        return _File(path, shown, raw, None, None)
     document = documents[0]
     if document.duplicates:
         problems = []
@@ -114,22 +155,62 @@ def load_config(path: Path) -> Config:
             problems.append(f"{shown}:{mark.line + 1}:{mark.column + 1}: key '{dup.key}' repeats "
                             f"(first at {first.line + 1}:{first.column + 1}); say it once")
         raise ConfigError(problems)
-    data = _normalise(document.data)
-    if not _known_valid(raw, path):
-        problems = [f"{shown}:{line}:{column}: {message}"
-                    for line, column, message in _validate(data, document.root)]
-        if problems:
-            raise ConfigError(problems)
-        _remember_valid(raw, path)
-    return _build(path, data)
+    return _File(path, shown, raw, _normalise(document.data), document.root)
+
+
+def _chain(path: Path) -> list[_File]:
+    """The config and the packs it extends, in merge order: each file after the files it
+    extends (depth first, in the order listed), the repository's own file last. A file
+    extended twice (two packs sharing a base) is merged once, where it is first reached."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{_shown_path(path)}: cannot read the config: {exc.strerror or exc}"]) from None
+    files: list[_File] = []
+    merged: set[str] = set()
+
+    def visit(file: _File, trail: tuple[tuple[str, str], ...]) -> None:
+        real = os.path.realpath(file.path)
+        trail += ((real, file.shown),)
+        extends = file.data.get("extends") if isinstance(file.data, dict) else None
+        for i, entry in enumerate(extends if isinstance(extends, list) else ()):
+            if not isinstance(entry, str) or not entry:
+                continue  # the schema says what is wrong with it
+            where = f"{file.at(('extends', i))}: extends[{i}]"
+            target = file.path.parent / entry
+            target_real = os.path.realpath(target)
+            if any(target_real == seen for seen, _ in trail):
+                loop = [shown for _, shown in trail] + [_shown_path(target)]
+                raise ConfigError([f"{where}: {entry} extends itself: {' -> '.join(loop)}; "
+                                   f"remove one of these extends"])
+            if target_real in merged:
+                continue
+            try:
+                target_raw = target.read_bytes()
+            except OSError as exc:
+                raise ConfigError([f"{where}: cannot read {entry}: {exc.strerror or exc} "
+                                   f"(extends paths are relative to {file.shown})"]) from None
+            visit(_read(target, target_raw), trail)
+        files.append(file)
+        merged.add(real)
+
+    visit(_read(path, raw), ())
+    return files
 
 
 def _shown_path(path: Path) -> str:
-    """Relative to the working folder when below it, as the user would type it."""
+    """Relative to the working folder when below it, or a step or two above it (a policy
+    pack beside the repository), as the user would type it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
-        return str(path)
+        pass
+    normal = os.path.normpath(os.path.abspath(path))
+    try:
+        relative = Path(os.path.relpath(normal)).as_posix()
+    except ValueError:  # another drive
+        return normal
+    return relative if relative.startswith("../") and relative.count("../") <= 2 else normal
 
 
 def _normalise(data: Any) -> Any:
@@ -146,30 +227,128 @@ def _normalise(data: Any) -> Any:
     return data
 
 
-def _build(path: Path, data: dict) -> Config:
-    metas = rule_index()
+def _build(path: Path, chain: list[_File]) -> Config:
+    """The merged config: ``rules`` per rule id and the other keys by the later file,
+    ``customRules`` and ``exclude`` concatenated."""
+    rules: dict[str, Any] = {}
+    custom: list[CustomRule] = []
+    exclude: list[str] = []
+    last: dict[str, Any] = {}
+    for file in chain:
+        data = file.data if isinstance(file.data, dict) else {}
+        rules.update(data.get("rules") or {})
+        custom.extend(_custom_rule(entry, file.shown) for entry in data.get("customRules") or ())
+        exclude.extend(data.get("exclude") or ())
+        last.update((key, data[key]) for key in ("failOn", "kubernetesVersion") if key in data)
+    metas = briefs(custom)
     severities, params = {}, {}
-    for rule, value in (data.get("rules") or {}).items():
+    for rule, value in rules.items():
         severity = value.get("severity", "on") if isinstance(value, dict) else value
         severities[rule] = metas[rule].severity if severity == "on" else severity
         if isinstance(value, dict) and "params" in value:
             params[rule] = value["params"]
-    return Config(path, severities, params, tuple(data.get("exclude") or ()), data.get("failOn"),
-                  data.get("kubernetesVersion"))
+    return Config(path, severities, params, tuple(exclude), last.get("failOn"),
+                  last.get("kubernetesVersion"), tuple(custom),
+                  tuple(file.path for file in chain if file.path != path))
+
+
+def _custom_rule(entry: dict, origin: str) -> CustomRule:
+    kinds = entry.get("kinds")
+    return CustomRule(
+        id=entry["id"], severity=entry["severity"], summary=entry["summary"].strip(),
+        message=entry["message"].strip(), target=entry["target"], schema=entry["schema"],
+        kinds=tuple(kinds) if kinds is not None else None,
+        containers=entry.get("containers", "all"), why=(entry.get("why") or "").strip(),
+        fix=(entry.get("fix") or "").strip(), references=tuple(entry.get("references") or ()),
+        origin=origin,
+    )
 
 
 # --- validation -----------------------------------------------------------------------------
 
 
-def _validate(data: Any, root: Node) -> list[tuple[int, int, str]]:
-    """(line, column, message) for every problem, in file order."""
-    import difflib
+def _validate_chain(chain: list[_File]) -> list[str]:
+    """Every problem of every file, each as ``file:line:column: message``, file by file in
+    merge order: each file against the schema, then what only the merged config shows (a
+    custom rule defined twice)."""
     import json
 
     import jsonschema
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema)
+    builtin = rule_index()
+    custom = {
+        entry["id"]
+        for file in chain if isinstance(file.data, dict) and isinstance(file.data.get("customRules"), list)
+        for entry in file.data["customRules"] if isinstance(entry, dict) and isinstance(entry.get("id"), str)
+    }
+    problems: list[str] = []
+    defined: dict[str, str] = {}  # custom rule id -> where it is first defined
+    for file in chain:
+        found = _validate(file.data, file.root, validator, schema, builtin, custom)
+        found += _file_schema_problems(file)
+        for i, entry in enumerate(_custom_entries(file.data)):
+            rule_id = entry.get("id")
+            if not isinstance(rule_id, str) or rule_id in builtin:
+                continue
+            path = ("customRules", i, "id")
+            if rule_id in defined:
+                pos = locate(file.root, path) if file.root is not None else None
+                found.append((pos.line if pos else 1, pos.column if pos else 1,
+                              f"customRules[{i}].id: custom rule '{rule_id}' is defined twice "
+                              f"(first at {defined[rule_id]}); give one of them another id"))
+            else:
+                defined[rule_id] = file.at(path)
+        problems.extend(f"{file.shown}:{line}:{column}: {message}"
+                        for line, column, message in sorted(set(found)))
+    return problems
+
+
+def _custom_entries(data: Any) -> list[dict]:
+    """The file's customRules entries that are mappings, at their indexes (others: {})."""
+    entries = data.get("customRules") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [entry if isinstance(entry, dict) else {} for entry in entries]
+
+
+def _schema_problems(chain: list[_File]) -> list[str]:
+    """Custom rule schemas the validator refuses, file by file."""
+    return [f"{file.shown}:{line}:{column}: {message}"
+            for file in chain for line, column, message in _file_schema_problems(file)]
+
+
+def _file_schema_problems(file: _File) -> list[tuple[int, int, str]]:
+    """Custom rule schemas the validator refuses, at the schema's line and column: the
+    JSON Schema meta-schema's verdict, or a reference that does not resolve."""
+    from .custom import SchemaProblem, compile_schema, dotted
+
+    problems = []
+    for i, entry in enumerate(_custom_entries(file.data)):
+        schema = entry.get("schema")
+        if not isinstance(schema, (dict, bool)) or file.root is None:
+            continue  # the config's own schema says what is wrong with it
+        try:
+            compile_schema(schema)
+        except SchemaProblem as exc:
+            path = ("customRules", i, "schema") + exc.path
+            pos = locate(file.root, path)
+            problems.append((pos.line, pos.column,
+                             f"{dotted(path)}: not a valid JSON Schema: {exc.message}"))
+    return problems
+
+
+def _validate(data: Any, root: Node | None, validator: Any, schema: dict,
+              metas: dict[str, RuleBrief], custom: set[str]) -> list[tuple[int, int, str]]:
+    """(line, column, message) for every problem of one file."""
+    import difflib
+
+    from .kinds import POD_KINDS
+
     problems: list[tuple[int, int, str]] = []
+    if data is None or root is None:
+        return problems
 
     def at(path: tuple, message: str) -> None:
         pos = locate(root, path)
@@ -178,12 +357,12 @@ def _validate(data: Any, root: Node) -> list[tuple[int, int, str]]:
     if not isinstance(data, dict):
         at((), f"expected a mapping with {', '.join(TOP_KEYS)}, got {_shown(data)}")
         return problems
-    metas = catalog()
+    known = set(metas) | custom
     rules = data.get("rules")
     if isinstance(rules, dict):
         for rule in rules:
-            if rule not in metas:
-                close = difflib.get_close_matches(str(rule), metas, n=1)
+            if rule not in known:
+                close = difflib.get_close_matches(str(rule), known, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else "; see `k8slint rules`"
                 at(("rules", rule), f"unknown rule '{rule}'{hint}")
     from .versions import supported
@@ -199,7 +378,6 @@ def _validate(data: Any, root: Node) -> list[tuple[int, int, str]]:
                 supported(version)
             except ValueError as exc:
                 at(where, f"{_dotted(where)}: {exc}")
-    validator = jsonschema.Draft7Validator(schema)
     for error in validator.iter_errors(data):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
@@ -209,15 +387,48 @@ def _validate(data: Any, root: Node) -> list[tuple[int, int, str]]:
                     continue  # rule ids are checked above
                 at(path + (extra,), f"unknown key '{extra}': expected {', '.join(allowed)}")
             continue
+        if error.validator == "required":
+            for key in error.validator_value:
+                if isinstance(error.instance, dict) and key not in error.instance:
+                    expected = _expected(schema, path + (key,))
+                    at(path, f"{_dotted(path)}: {key} is missing" + (f": {expected}" if expected else ""))
+            continue
         expected = _expected(schema, path) or error.message
         at(path, f"{_dotted(path)}: expected {expected}, got {_shown(error.instance)}")
+    for i, entry in enumerate(_custom_entries(data)):
+        where = ("customRules", i)
+        rule_id = entry.get("id")
+        if isinstance(rule_id, str) and (rule_id in metas or rule_id == "all"):
+            from . import __version__
+
+            what = (f"the id of a built-in rule of k8slint {__version__}" if rule_id in metas
+                    else "what suppressions use for every rule")
+            at(where + ("id",), f"customRules[{i}].id: '{rule_id}' is {what}; give the custom rule "
+                                f"another id")
+        target = entry.get("target")
+        if "containers" in entry and target != "container":
+            at(where + ("containers",), f"customRules[{i}].containers: only a rule with target: "
+                                        f"container chooses containers")
+        kinds = entry.get("kinds")
+        if target in ("podSpec", "container") and isinstance(kinds, list):
+            for j, kind in enumerate(kinds):
+                if isinstance(kind, str) and kind not in POD_KINDS:
+                    at(where + ("kinds", j),
+                       f"customRules[{i}].kinds[{j}]: {kind} has no pod spec k8slint knows, so a "
+                       f"{target} rule never visits it; pod specs are in {', '.join(sorted(POD_KINDS))}")
     for rule, value in (rules or {}).items() if isinstance(rules, dict) else ():
         meta = metas.get(rule)
-        if meta is None or not isinstance(value, dict) or not isinstance(value.get("params"), dict):
+        if not isinstance(value, dict) or not isinstance(value.get("params"), dict):
+            continue
+        if meta is None:
+            if rule in custom:
+                at(("rules", rule, "params"), f"rule '{rule}' takes no params")
             continue
         if meta.params is None:
             at(("rules", rule, "params"), f"rule '{rule}' takes no params")
             continue
+        import jsonschema
+
         for error in jsonschema.Draft7Validator(meta.params).iter_errors(value["params"]):
             path = ("rules", rule, "params") + tuple(error.absolute_path)
             if error.validator == "additionalProperties":
@@ -227,7 +438,7 @@ def _validate(data: Any, root: Node) -> list[tuple[int, int, str]]:
                        f"unknown param '{extra}' of rule '{rule}': expected {', '.join(allowed)}")
                 continue
             at(path, f"{_dotted(path)}: {error.message}")
-    return sorted(set(problems))
+    return problems
 
 
 def _expected(schema: dict, path: tuple) -> str | None:
@@ -265,13 +476,17 @@ def _shown(value: Any) -> str:
 # --- remembering valid configs ----------------------------------------------------------------
 
 
-def _fingerprint(raw: bytes) -> str:
+def _fingerprint(chain: list[_File]) -> str:
     import hashlib
     import json
 
     from . import __version__
 
-    digest = hashlib.sha256(raw)
+    digest = hashlib.sha256()
+    for file in chain:  # every file of the config, where it is and what it says
+        path = os.fsencode(os.path.realpath(file.path))
+        digest.update(len(path).to_bytes(8, "big") + path)
+        digest.update(len(file.raw).to_bytes(8, "big") + file.raw)
     digest.update(SCHEMA_PATH.read_bytes())
     digest.update(__version__.encode())
     for rule_id, meta in rule_index().items():
@@ -292,24 +507,25 @@ def _cache_dir(config: Path) -> Path | None:
     return folder
 
 
-def _known_valid(raw: bytes, config: Path) -> bool:
-    """Known when an entry named by the fingerprint (the config's bytes, k8slint's
-    version, its schema and rule params) holds that fingerprint; in doubt, validate."""
+def _known_valid(chain: list[_File], config: Path) -> bool:
+    """Known when an entry named by the fingerprint (the bytes and places of the config's
+    files, k8slint's version, its schema, its rule ids and params) holds that fingerprint;
+    in doubt, validate."""
     folder = _cache_dir(config)
     if folder is None:
         return False
-    fingerprint = _fingerprint(raw)
+    fingerprint = _fingerprint(chain)
     try:
         return (folder / fingerprint).read_text(encoding="ascii") == fingerprint
     except (OSError, ValueError):
         return False
 
 
-def _remember_valid(raw: bytes, config: Path) -> None:
+def _remember_valid(chain: list[_File], config: Path) -> None:
     folder = _cache_dir(config)
     if folder is None:
         return
-    fingerprint = _fingerprint(raw)
+    fingerprint = _fingerprint(chain)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         from .output import write_text

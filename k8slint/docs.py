@@ -4,39 +4,45 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from .catalog import RuleMeta, catalog
+from .catalog import RuleMeta, catalog, with_custom
+from .custom import CustomRule, declaration, meta
 
 
-def rules_text(enabled: dict[str, str]) -> str:
-    metas = catalog().values()
+def rules_text(enabled: dict[str, str], custom: Sequence[CustomRule] = ()) -> str:
+    metas = list(with_custom(meta(c) for c in custom).values())
     width = max(len(m.id) for m in metas)
     lines = []
     for m in metas:
         state = enabled.get(m.id, "off")
-        lines.append(f"{m.id:<{width}}  {state:<7}  {m.summary}")
+        origin = f" [custom rule, {m.origin}]" if m.custom else ""
+        lines.append(f"{m.id:<{width}}  {state:<7}  {m.summary}{origin}")
     return "\n".join(lines) + "\n"
 
 
-def applies_to(rule_id: str) -> str:
-    """What a rule visits, from its declaration in code (kinds live there, not in YAML)."""
+def applies_to(rule_id: str, custom: Sequence[CustomRule] = ()) -> str:
+    """What a rule visits, from its declaration in code (kinds live there, not in YAML), or
+    for a custom rule, from its target and kinds."""
     from .checks import RULES
 
     rule = RULES.get(rule_id)
+    if rule is None:
+        rule = next((declaration(c) for c in custom if c.id == rule_id), None)
     return rule.applies_to() if rule is not None else "every file (reported while reading files)"
 
 
-def rules_json(enabled: dict[str, str]) -> str:
+def rules_json(enabled: dict[str, str], custom: Sequence[CustomRule] = ()) -> str:
     return json.dumps(
         [
             {
                 "id": m.id, "severity": m.severity, "enabled": m.id in enabled,
                 "effectiveSeverity": enabled.get(m.id), "summary": m.summary,
-                "appliesTo": applies_to(m.id), "tags": list(m.tags),
-                "securitySeverity": m.security_severity,
+                "appliesTo": applies_to(m.id, custom), "tags": list(m.tags),
+                "securitySeverity": m.security_severity, "custom": m.custom, "definedIn": m.origin,
             }
-            for m in catalog().values()
+            for m in with_custom(meta(c) for c in custom).values()
         ],
         indent=2,
     ) + "\n"
@@ -52,31 +58,60 @@ def rules_table(link: str = "docs/rules.md") -> str:
     return "\n".join(lines) + "\n"
 
 
-def explain(meta: RuleMeta) -> str:
+def explain(rule: RuleMeta, custom: Sequence[CustomRule] = ()) -> str:
+    if rule.custom:
+        return _explain_custom(rule, custom)
     parts = [
-        f"{meta.id} ({meta.severity}, {'on' if meta.enabled else 'off'} by default)",
+        f"{rule.id} ({rule.severity}, {'on' if rule.enabled else 'off'} by default)",
         "",
-        meta.summary,
+        rule.summary,
         "",
     ]
-    if meta.security_severity:
-        band = security_band(meta.security_severity)
-        parts += [f"Security severity: {meta.security_severity} ({band} in GitHub code scanning)", ""]
+    if rule.security_severity:
+        band = security_band(rule.security_severity)
+        parts += [f"Security severity: {rule.security_severity} ({band} in GitHub code scanning)", ""]
     parts += [
         "Why it matters:",
-        _indent(meta.why),
+        _indent(rule.why),
         "",
         "Fails:",
-        _indent(meta.example),
+        _indent(rule.example),
         "",
         "Fix:",
-        _indent(meta.fix),
+        _indent(rule.fix),
     ]
-    if meta.instead:
-        parts += ["", "Instead:", _indent(meta.instead)]
-    if meta.references:
-        parts += ["", "References:"] + [f"  {ref}" for ref in meta.references]
+    if rule.instead:
+        parts += ["", "Instead:", _indent(rule.instead)]
+    if rule.references:
+        parts += ["", "References:"] + [f"  {ref}" for ref in rule.references]
     return "\n".join(parts) + "\n"
+
+
+def _explain_custom(rule: RuleMeta, custom: Sequence[CustomRule]) -> str:
+    """A custom rule as its config defines it: the words it gives and the schema it applies."""
+    parts = [
+        f"{rule.id} ({rule.severity}, custom rule from {rule.origin})",
+        "",
+        rule.summary,
+        "",
+        f"Applies to: {applies_to(rule.id, custom)}",
+        "",
+    ]
+    if rule.why:
+        parts += ["Why it matters:", _indent(rule.why), ""]
+    parts += ["Message:", _indent(rule.message), ""]
+    if rule.fix:
+        parts += ["Fix:", _indent(rule.fix), ""]
+    parts += ["Schema (JSON Schema, draft 2020-12 unless it says otherwise):", _indent(_yaml(rule.schema))]
+    if rule.references:
+        parts += ["", "References:"] + [f"  {ref}" for ref in rule.references]
+    return "\n".join(parts) + "\n"
+
+
+def _yaml(value: object) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False).rstrip("\n")
 
 
 def security_band(score: str) -> str:
@@ -97,8 +132,9 @@ def _indent(text: str) -> str:
     return "\n".join(("  " + line) if line else "" for line in text.splitlines())
 
 
-def rules_markdown() -> str:
-    """docs/rules.md: every rule's full documentation, generated from its metadata."""
+def rules_markdown(custom: Sequence[CustomRule] = ()) -> str:
+    """docs/rules.md: every rule's full documentation, generated from its metadata; with
+    ``custom``, the config's custom rules follow the built-in ones."""
     out = [
         "# k8slint rules",
         "",
@@ -138,6 +174,26 @@ def rules_markdown() -> str:
         ]
         if m.instead:
             out += ["", "### Use instead", "", "```yaml", m.instead, "```"]
+        if m.references:
+            out += ["", "### References", ""] + [f"- <{ref}>" for ref in m.references]
+    for c in custom:
+        m = meta(c)
+        out += [
+            "",
+            f"## {m.id}",
+            "",
+            m.summary,
+            "",
+            f"- Custom rule from `{m.origin}`",
+            f"- Severity: **{m.severity}**",
+            f"- Applies to: {applies_to(m.id, custom)}",
+            f"- Message: {m.message}",
+        ]
+        if m.why:
+            out += ["", "### Why is this bad?", "", m.why]
+        if m.fix:
+            out += ["", "### Fix", "", m.fix]
+        out += ["", "### Schema", "", "```yaml", _yaml(m.schema), "```"]
         if m.references:
             out += ["", "### References", ""] + [f"- <{ref}>" for ref in m.references]
     return "\n".join(out) + "\n"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import RuleBrief, rule_index
 from .checks import INDEX_RULES, OBJECT_RULES
@@ -28,6 +29,7 @@ from .loader import (
 from .model import Container, K8sObject, PodSpec, containers, is_k8s_object, is_windows, objects, pod_spec
 from .rule import (
     APP,
+    APP_ONLY,
     CONTAINERS,
     LINUX_PODS,
     LONG_RUNNING_PODS,
@@ -43,6 +45,9 @@ from .rule import (
 from .schemas import CrdVersion, builtin_groups, crd_versions
 from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
 from .versions import target
+
+if TYPE_CHECKING:  # imported only when a config defines custom rules
+    from .custom import CustomRule
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, not read
 # Top-level keys: at the line's start, or indented a little at most (JSON), or right after
@@ -74,12 +79,21 @@ class FileResult:
         self.source: Source | None = None  # set by lint_source: what to read again
 
 
+class _KindRules(NamedTuple):
+    """The rules that visit one kind of object, with their params, by what they visit."""
+
+    objects: list[tuple[Rule, Params]]
+    pods: list[tuple[Rule, Params]]
+    containers: list[tuple[Rule, Params]]
+
+
 class Engine:
     """Runs the enabled rules, each with its severity, over one file at a time."""
 
     def __init__(self, severities: dict[str, str], params: dict[str, dict] | None = None,
                  loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-                 settings: Settings | None = None, only_groups: frozenset[str] | None = None):
+                 settings: Settings | None = None, only_groups: frozenset[str] | None = None,
+                 custom_rules: Sequence[CustomRule] = ()):
         metas = rule_index()
         # Set when custom resources are checked again against the run's CRDs: only objects
         # of these groups are judged, by the schema rules alone.
@@ -91,38 +105,46 @@ class Engine:
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self.settings = settings or Settings()
-        # Declared rules, by what they visit, each with this run's params.
-        self._object_rules: list[tuple[Rule, Params]] = []
-        self._pod_rules: list[tuple[Rule, Params]] = []
-        self._container_rules: list[tuple[Rule, Params]] = []
-        self._objects_by_kind: dict[str, list[tuple[Rule, Params]]] = {}
-        for rule_id, rule in OBJECT_RULES.items():
-            if rule_id not in severities:
-                continue
-            bound = (rule, rule_params(metas[rule_id], (params or {}).get(rule_id)))
-            {OBJECTS: self._object_rules, PODS: self._pod_rules,
-             CONTAINERS: self._container_rules}[rule.visits].append(bound)
+        # Declared rules, each with this run's params: the built-in ones, then the config's
+        # custom rules (their validators compiled here, once per process).
+        self._rules: list[tuple[Rule, Params]] = [
+            (rule, rule_params(metas[rule_id], (params or {}).get(rule_id)))
+            for rule_id, rule in OBJECT_RULES.items() if rule_id in severities
+        ]
+        enabled = [c for c in custom_rules if c.id in severities]
+        if enabled:
+            from .custom import compile_rules
 
-    def object_rules_for(self, kind: str) -> list[tuple[Rule, Params]]:
-        found = self._objects_by_kind.get(kind)
+            self._rules.extend((rule, {}) for rule in compile_rules(enabled))
+        self._by_kind: dict[str, _KindRules] = {}
+
+    def rules_for(self, kind: str) -> _KindRules:
+        """The rules that visit objects of ``kind``, by what they visit."""
+        found = self._by_kind.get(kind)
         if found is None:
-            found = [(r, p) for r, p in self._object_rules if r.kinds is None or kind in r.kinds]
-            self._objects_by_kind[kind] = found
+            found = _KindRules([], [], [])
+            for bound in self._rules:
+                rule = bound[0]
+                if rule.kinds is None or kind in rule.kinds:
+                    {OBJECTS: found.objects, PODS: found.pods,
+                     CONTAINERS: found.containers}[rule.visits].append(bound)
+            self._by_kind[kind] = found
         return found
 
     def _views(self, obj: K8sObject, seen: ObjectView) -> Iterator[tuple[Rule, View]]:
         """Every (rule, view) one object gives: its pod spec and containers computed once."""
         pod = pod_spec(obj)
-        for rule, params in self.object_rules_for(obj.kind):
+        rules = self.rules_for(obj.kind)
+        for rule, params in rules.objects:
             yield rule, View(seen, pod, None, params, self.settings)
-        if pod is None or not (self._pod_rules or self._container_rules):
+        if pod is None or not (rules.pods or rules.containers):
             return
         linux = not is_windows(pod)
-        for rule, params in self._pod_rules:
+        for rule, params in rules.pods:
             if _visits_pod(rule, pod, linux):
                 yield rule, View(seen, pod, None, params, self.settings)
         every = tuple(containers(pod))
-        for rule, params in self._container_rules:
+        for rule, params in rules.containers:
             if not _visits_pod(rule, pod, linux):
                 continue
             for container in every:
@@ -327,6 +349,8 @@ def _visits_pod(rule: Rule, pod: PodSpec, linux: bool) -> bool:
 def _visits_container(rule: Rule, container: Container) -> bool:
     if rule.containers == APP:
         return container.group != "ephemeralContainers"
+    if rule.containers == APP_ONLY:
+        return container.group == "containers"
     if rule.containers == RUNS_WITH_POD:
         return container.runs_with_pod
     return True
@@ -372,11 +396,18 @@ def _looks_like_manifest(text: str, loaded: LoadedFile) -> bool:
 
 
 def default_severities(
-    enable: Iterable[str] = (), disable: Iterable[str] = (), configured: dict[str, str] | None = None
+    enable: Iterable[str] = (), disable: Iterable[str] = (), configured: dict[str, str] | None = None,
+    custom: Sequence[CustomRule] = (),
 ) -> dict[str, str]:
-    """The rules that run, each with its severity: the rules' defaults, then the config
-    (a severity, or ``off``), then ``--enable``, then ``--disable``."""
-    metas = rule_index()
+    """The rules that run, each with its severity: the rules' defaults (a custom rule is
+    on, at the severity it is defined with), then the config (a severity, or ``off``),
+    then ``--enable``, then ``--disable``."""
+    if custom:
+        from .custom import briefs
+
+        metas = briefs(custom)
+    else:
+        metas = rule_index()
     chosen = {rule_id: meta.severity for rule_id, meta in metas.items() if meta.enabled}
     for rule_id, severity in (configured or {}).items():
         if severity == "off":

@@ -6,14 +6,17 @@ its declaration attached by one of four decorators:
 - ``@object_rule("bare-pod", kinds=...)``: once per object of the named kinds;
 - ``@pod_rule("host-network", pods=ANY)``: once per pod spec (any, long-running, Linux);
 - ``@container_rule("privileged-container", containers=ALL)``: once per container (all,
-  app containers, or those that run for the pod's whole life), in the chosen pod specs;
+  all but ephemeral ones, app containers alone, or those that run for the pod's whole
+  life), in the chosen pod specs; pod and container rules may name ``kinds``, the
+  workloads whose pod specs they visit;
 - ``@index_rule("dangling-service")``: once per run, over the cross-object index.
 
 The engine computes each object's pod spec and containers once and hands every rule the
 same read-only view: the object's data (never its nodes, so no rule can reach a
 position), the pod spec and container being visited, the rule's params and the run's
 settings. The decorators only attach the declaration; ``checks/__init__.py`` lists the
-rules explicitly, so every rule is one grep away.
+rules explicitly, so every rule is one grep away. The config's custom rules are built as
+:class:`Rule` records directly (``custom.py``) and run through the same engine.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ T = TypeVar("T")
 OBJECTS, PODS, CONTAINERS, INDEX = "object", "pod", "container", "index"
 # Which pod specs a pod or container rule visits.
 ANY, LONG_RUNNING_PODS, LINUX_PODS = "any", "long-running", "linux"
-# Which containers a container rule visits.
-ALL, APP, RUNS_WITH_POD = "all", "app", "runs-with-pod"
+# Which containers a container rule visits. APP: every container but the ephemeral ones (app
+# and init containers); APP_ONLY: the pod's app containers (``containers``) alone.
+ALL, APP, APP_ONLY, RUNS_WITH_POD = "all", "app", "app-only", "runs-with-pod"
 
 
 # What a kustomization makes of an object's file: a plain file (""), a resource it lists
@@ -142,7 +146,9 @@ class Rule(NamedTuple):
     id: str
     visits: str  # OBJECTS | PODS | CONTAINERS | INDEX
     check: Callable[..., Iterable[Any]]
-    kinds: frozenset[str] | None = None  # object rules: the kinds visited (None: all)
+    # The kinds visited (None: all); for pod and container rules, the workloads whose pod
+    # specs are visited.
+    kinds: frozenset[str] | None = None
     pods: str = ANY  # pod and container rules: which pod specs
     containers: str = ALL  # container rules: which containers
 
@@ -157,11 +163,14 @@ class Rule(NamedTuple):
         pods = {ANY: "pod specs", LONG_RUNNING_PODS: "long-running pod specs",
                 LINUX_PODS: "Linux pod specs"}[self.pods]
         kinds = LONG_RUNNING if self.pods == LONG_RUNNING_PODS else POD_KINDS
+        if self.kinds is not None:
+            kinds = kinds & self.kinds
         where = f"{pods} ({described(kinds)})"
         if self.visits == PODS:
             return where
         which = {ALL: "every container (init, app and ephemeral)",
-                 APP: "app and init containers", RUNS_WITH_POD: "containers that run with the pod "
+                 APP: "app and init containers", APP_ONLY: "app containers (`containers`)",
+                 RUNS_WITH_POD: "containers that run with the pod "
                  "(app containers and native sidecars)"}[self.containers]
         return f"{which} of {where}"
 
@@ -186,12 +195,13 @@ def object_rule(rule_id: str, *, kinds: frozenset[str] | None = None) -> Callabl
     return _declare(Rule(rule_id, OBJECTS, _pending, kinds=kinds))
 
 
-def pod_rule(rule_id: str, *, pods: str = ANY) -> Callable[[F], F]:
-    return _declare(Rule(rule_id, PODS, _pending, pods=pods))
+def pod_rule(rule_id: str, *, pods: str = ANY, kinds: frozenset[str] | None = None) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, PODS, _pending, kinds=kinds, pods=pods))
 
 
-def container_rule(rule_id: str, *, containers: str = ALL, pods: str = ANY) -> Callable[[F], F]:
-    return _declare(Rule(rule_id, CONTAINERS, _pending, pods=pods, containers=containers))
+def container_rule(rule_id: str, *, containers: str = ALL, pods: str = ANY,
+                   kinds: frozenset[str] | None = None) -> Callable[[F], F]:
+    return _declare(Rule(rule_id, CONTAINERS, _pending, kinds=kinds, pods=pods, containers=containers))
 
 
 def index_rule(rule_id: str, *, kinds: frozenset[str] | None = None) -> Callable[[F], F]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from . import interrupt
@@ -18,9 +18,13 @@ from .rule import Settings
 if TYPE_CHECKING:  # imported when a pool is started, not by every run
     from concurrent.futures import ProcessPoolExecutor
 
-# What each worker builds its engine from: severities, params, max_file_size, settings,
-# only_groups.
-EngineArgs = tuple[dict[str, str], dict[str, dict] | None, int, Settings, frozenset[str] | None]
+    from .custom import CustomRule
+
+# What each worker builds its engine from: severities, params, max_file_size, settings, the
+# config's custom rules as plain data (each worker compiles their schemas once), and
+# only_groups (see Engine).
+EngineArgs = tuple[dict[str, str], dict[str, dict] | None, int, Settings, tuple["CustomRule", ...],
+                   frozenset[str] | None]
 
 # Below this much input a pool costs more to start than it saves.
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -46,6 +50,7 @@ def lint_all(
     params: dict[str, dict] | None = None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     settings: Settings | None = None,
+    custom_rules: Sequence[CustomRule] = (),
     only_groups: frozenset[str] | None = None,
 ) -> Iterator[FileResult]:
     """Results for every source, in no particular order; ``progress(n)`` after each file.
@@ -57,7 +62,8 @@ def lint_all(
         and sum(sizes.values()) >= PARALLEL_MIN_BYTES
         and all(source.path is not None for source in sources)
     )
-    engine_args: EngineArgs = (severities, params, max_file_size, settings or Settings(), only_groups)
+    engine_args: EngineArgs = (severities, params, max_file_size, settings or Settings(),
+                               tuple(custom_rules), only_groups)
     if parallel:
         pool = _start_pool(jobs, engine_args)
         if pool is not None:
@@ -66,7 +72,7 @@ def lint_all(
             yield from _in_pool(pool, ordered, progress)
             return
     engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
-                    only_groups=only_groups)
+                    custom_rules=custom_rules, only_groups=only_groups)
     for done, source in enumerate(sources, start=1):
         interrupt.check()
         yield engine.lint_source(source)
@@ -87,7 +93,8 @@ _worker_engine: Engine | None = None
 
 
 def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, max_file_size: int,
-                  settings: Settings, only_groups: frozenset[str] | None) -> None:
+                  settings: Settings, custom_rules: tuple[CustomRule, ...],
+                  only_groups: frozenset[str] | None) -> None:
     global _worker_engine
     import signal
 
@@ -97,7 +104,7 @@ def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, ma
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
     _worker_engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
-                            only_groups=only_groups)
+                            custom_rules=custom_rules, only_groups=only_groups)
 
 
 def _lint_in_worker(source: Source) -> FileResult:

@@ -62,13 +62,14 @@ def effective_config(options: Options) -> Config:
 
 
 def run(options: Options, config: Config) -> Outcome:
-    severities = default_severities(options.enable, options.disable, config.severities)
+    severities = default_severities(options.enable, options.disable, config.severities,
+                                    config.custom_rules)
     params = dict(config.params)
     version = run_version(options, config)
     exclusions = (
         Exclusions(compile_globs(config.exclude), config.base.resolve()) if config.exclude else None
     )
-    own = {os.path.realpath(p) for p in (config.path, options.baseline, options.write_baseline) if p}
+    own = {os.path.realpath(p) for p in (*config.files, options.baseline, options.write_baseline) if p}
     problems: list[str] = []
     walk = Walk(exclusions, problems, options.gitignore, options.walk_rules_for_named)
     sources = [
@@ -111,7 +112,7 @@ def run(options: Options, config: Config) -> Outcome:
     gc.disable()
     try:
         for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
-                               params, options.max_file_size, settings):
+                               params, options.max_file_size, settings, config.custom_rules):
             facts.extend(result.facts)
             crds.extend(result.crds)
             if result.custom_groups:
@@ -144,7 +145,8 @@ def run(options: Options, config: Config) -> Outcome:
     if facts:
         findings.extend(cross_object_findings(Index(facts), severities, problems, params, settings))
     ran = {rule for rule in severities if rule not in META_RULES}
-    applied = apply(findings, suppressions, ran, severities, set(rule_index()))
+    known = set(rule_index()) | {rule.id for rule in config.custom_rules}
+    applied = apply(findings, suppressions, ran, severities, known)
     kept = applied.kept + applied.meta
     summary.suppressed = len(applied.suppressed)
     all_findings = list(kept)
@@ -155,6 +157,10 @@ def run(options: Options, config: Config) -> Outcome:
     if options.show_suppressed:
         kept += [f._replace(suppressed=s.reason) for f, s in applied.suppressed]
     summary.findings = sorted(kept, key=lambda f: f.sort_key)
+    if config.custom_rules:
+        from .custom import meta
+
+        summary.custom_rules = [meta(rule) for rule in config.custom_rules]
     return Outcome(summary, config, problems, all_findings)
 
 
@@ -169,7 +175,7 @@ def _custom_resource_findings(options: Options, summary: RunSummary, custom: lis
     schema_rules = {rule: severities[rule] for rule in SCHEMA_RULES if rule in severities}
     found: list[Finding] = []
     for result in lint_all(again, schema_rules, options.jobs or default_jobs(), None, params,
-                           options.max_file_size, settings._replace(crds=crds), groups):
+                           options.max_file_size, settings._replace(crds=crds), only_groups=groups):
         found.extend(result.findings)
         problems.extend(result.errors)
     summary.schemaless = {key: count for key, count in summary.schemaless.items()

@@ -236,7 +236,7 @@ def test_item_12_a_validation_cache_inside_the_tree_is_never_trusted(capsys, her
     make_git_folder(here)
     (here / ".k8slint.yaml").write_text("failOn: sometimes\n")
     (here / "pod.yaml").write_text(PRIVILEGED_POD)
-    fingerprint = config._fingerprint((here / ".k8slint.yaml").read_bytes())
+    fingerprint = config._fingerprint(config._chain(here / ".k8slint.yaml"))
     for base in (here / "~" / ".cache", here / ".cache"):
         planted = base / "k8slint" / "valid-configs"
         planted.mkdir(parents=True)

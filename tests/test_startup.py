@@ -10,8 +10,8 @@ from .helpers import FIXTURES
 
 # json is not among them: the target release's schema data (one small gzipped JSON file) is
 # what every run validates objects against.
-HEAVY = ("jsonschema", "sarif_om", "attr", "referencing", "rpds", "hypothesis", "ruamel", "urllib.request",
-         "multiprocessing", "concurrent.futures", "hashlib", "difflib")
+HEAVY = ("jsonschema", "jsonschema_rs", "sarif_om", "attr", "referencing", "rpds", "hypothesis", "ruamel",
+         "urllib.request", "multiprocessing", "concurrent.futures", "hashlib", "difflib")
 
 PROBE = """
 import sys

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..findings import SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from ..catalog import RuleMeta
 
 
 class RunSummary:
@@ -10,7 +15,7 @@ class RunSummary:
 
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
                  "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored",
-                 "links_out", "schemaless", "kubernetes_version")
+                 "links_out", "schemaless", "kubernetes_version", "custom_rules")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -27,6 +32,7 @@ class RunSummary:
         self.links_out = 0  # links in walked folders that lead out of the scanned tree
         self.schemaless: dict[str, int] = {}  # objects no schema describes, by group/kind
         self.kubernetes_version: str | None = None  # the release the run checked against
+        self.custom_rules: list[RuleMeta] = []  # the config's, described as built-in rules are
 
     @property
     def active(self) -> list[Finding]:

@@ -21,7 +21,7 @@ import attr
 import sarif_om as om
 
 from .. import __version__
-from ..catalog import RuleMeta, catalog
+from ..catalog import RuleMeta, with_custom
 from ..findings import Finding, identity
 from . import RunSummary
 
@@ -89,6 +89,8 @@ def automation_id(category: str | None) -> str:
 
 
 def _descriptor(meta: RuleMeta) -> om.ReportingDescriptor:
+    if meta.custom:
+        return _custom_descriptor(meta)
     markdown = [meta.why, "", "**Fix:** " + meta.fix, "", "Example that fails:", "",
                 "```yaml", meta.example, "```"]
     if meta.instead:
@@ -107,6 +109,30 @@ def _descriptor(meta: RuleMeta) -> om.ReportingDescriptor:
         help_uri=meta.references[0] if meta.references else None,
         default_configuration=om.ReportingConfiguration(level=LEVELS[meta.severity], enabled=meta.enabled),
         properties=properties,
+    )
+
+
+def _custom_descriptor(meta: RuleMeta) -> om.ReportingDescriptor:
+    """A custom rule's descriptor: its own words where the config gives them, its message
+    where it does not, and the JSON Schema it applies."""
+    why = meta.why or meta.message
+    text = why + (f"\n\nFix: {meta.fix}" if meta.fix else "")
+    markdown = [why]
+    if meta.fix:
+        markdown += ["", "**Fix:** " + meta.fix]
+    markdown += ["", f"Custom rule from `{meta.origin}`; the JSON Schema it applies:", "", "```json",
+                 json.dumps(meta.schema, indent=2, ensure_ascii=False, default=str), "```"]
+    if meta.references:
+        markdown += ["", "References:"] + [f"- {ref}" for ref in meta.references]
+    return om.ReportingDescriptor(
+        id=meta.id,
+        name="".join(part.capitalize() for part in meta.id.split("-")),
+        short_description=om.MultiformatMessageString(text=meta.summary),
+        full_description=om.MultiformatMessageString(text=why),
+        help=om.MultiformatMessageString(text=text, markdown="\n".join(markdown)),
+        help_uri=next((r for r in meta.references if r.startswith(("https://", "http://"))), None),
+        default_configuration=om.ReportingConfiguration(level=LEVELS[meta.severity], enabled=True),
+        properties={"tags": list(meta.tags), "precision": meta.precision},
     )
 
 
@@ -192,7 +218,7 @@ def build_log(summary: RunSummary, category: str | None = None,
               notices: list[str] | None = None) -> dict:
     """The SARIF log as plain JSON data; a cut to ``MAX_RESULTS`` is told in ``notices``."""
     run_id = automation_id(category)
-    metas = list(catalog().values())
+    metas = list(with_custom(summary.custom_rules).values())
     index = {meta.id: i for i, meta in enumerate(metas)}
     findings = summary.findings
     # A fingerprint's occurrence number counts every finding, kept or not, so a result's
