@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
@@ -120,3 +121,23 @@ def make_finding(rule: str, severity: str, message: str, file: str, where: Span,
                    obj.api_version, obj.kind, obj.namespace, obj.name, path,
                    stable_path=stable, source=obj.source, object_key=obj.object_key,
                    unit=obj.unit)
+
+
+def dotted(path: Sequence[Any]) -> str:
+    """``spec.template.spec.containers[0].name``: a path as a manifest's reader writes it (a
+    key YAML read as a number or boolean shown as its JSON text)."""
+    from .loader import json_key
+
+    out = ""
+    for step in path:
+        if isinstance(step, int) and not isinstance(step, bool):
+            out += f"[{step}]"
+        else:
+            text = step if isinstance(step, str) else json_key(step)
+            out += f".{text}" if out else text
+    return out
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from .findings import dotted
 from .loader import is_templated, json_key
 from .schemas import (
     ANY,
@@ -379,18 +380,6 @@ def _number_text(value: float | None) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return str(value)
-
-
-def dotted(path: list | tuple) -> str:
-    """``spec.template.spec.containers[0].name``."""
-    out = ""
-    for step in path:
-        if isinstance(step, int) and not isinstance(step, bool):
-            out += f"[{step}]"
-        else:
-            text = step if isinstance(step, str) else json_key(step)
-            out += f".{text}" if out else text
-    return out
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
