@@ -684,3 +684,20 @@ def test_patterns_match_in_linear_time_and_backtracking_ones_are_refused(capsys,
     code, out, err = run(capsys, "check", "deploy/long.yaml")
     assert (code, out) == (2, "")
     assert err.startswith("k8slint: config error: .k8slint.yaml:7:34: customRules[0].schema.properties.kind.pattern")
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("summary", '"two\\nlines"', "one line (no line breaks) that says what the rule asks for"),
+    ("message", '"  "', "one line, the text every finding of the rule starts with"),
+    ("kinds", "[deployment]", "an object kind as the API spells it, such as Deployment"),
+    ("references", "[javascript:alert(1)]", "a link (http:// or https://)"),
+])
+def test_custom_rule_texts_are_checked_when_the_config_loads(capsys, repo, field, value, expected):
+    entry = {"id": "x", "severity": "info", "summary": "s", "message": "m", "target": "object",
+             "schema": "{required: [metadata]}"}
+    entry[field] = value
+    (repo / ".k8slint.yaml").write_text("customRules:\n  - " + "\n    ".join(
+        f"{key}: {text}" for key, text in entry.items()) + "\n")
+    code, out, err = run(capsys, "check", "deploy/web.yaml")
+    assert (code, out) == (2, "")
+    assert f": expected {expected}, got " in err, err
