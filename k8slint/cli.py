@@ -200,7 +200,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
                                    "(write it to a file with --output)")
     color = (output is None and fmt == "text" and sys.stdout.isatty()
              and "NO_COLOR" not in os.environ)
-    from .report.compact import DEFAULT_WIDTH
+    from .report import DEFAULT_WIDTH
 
     # A compact report wraps at the terminal's width on a terminal, and at a fixed width in
     # a file, whatever terminal the run happened to start from.

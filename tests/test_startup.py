@@ -34,6 +34,7 @@ def test_text_run_of_one_file_stays_light():
     assert [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)] == []
     assert "k8slint.report.text" in report["modules"]
     assert "k8slint.report.sarif" not in report["modules"]
+    assert "k8slint.report.compact" not in report["modules"]  # (with shutil, bz2, lzma)
 
 
 def test_every_module_imports_on_its_own():

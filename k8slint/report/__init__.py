@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from ..catalog import RuleMeta
 
 
+DEFAULT_WIDTH = 100  # a compact report's width when standard output is not a terminal
+
+
 class RunSummary:
     """What one run found and what it looked at, in report order."""
 

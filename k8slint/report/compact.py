@@ -20,7 +20,6 @@ values, path shapes) goes through ``printable`` before it is written.
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -28,10 +27,9 @@ from typing import NamedTuple
 
 from ..compress import fold, fold_paths, fold_runs
 from ..findings import Finding
-from . import RunSummary
+from . import DEFAULT_WIDTH, RunSummary
 from .text import _COLORS, _paint, printable, severity_word, summary_line
 
-DEFAULT_WIDTH = 100  # when standard output is not a terminal
 MAX_WIDTH = 120  # no line is longer, except one holding a single unbreakable token
 MIN_WIDTH = 40
 # Entries sit at 0 to 6 columns; their continuations at 8 or more (4 deeper than the entry).
@@ -430,6 +428,8 @@ def terminal_width() -> int:
     """The width a compact report wraps at when none is given: the terminal's when
     standard output is one, else 100 columns."""
     if sys.stdout.isatty():
+        import shutil
+
         return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
     return DEFAULT_WIDTH
 
