@@ -163,14 +163,15 @@ MAX_CONFIG_SIZE = 1024 * 1024  # bytes: a config or pack larger than this is ref
 PACK_SUFFIXES = (".yaml", ".yml")  # what `extends` may name: never a key or token file
 
 
-def read_config_bytes(path: Path) -> bytes:
-    """A config file's bytes: a regular file of at most MAX_CONFIG_SIZE bytes. A FIFO,
-    a device or a folder is refused before it is opened for reading (it could block the
-    run or never end), and a larger file before it is read whole."""
+def read_config_bytes(path: Path, device_ok: bool = False) -> bytes:
+    """A config file's bytes: a regular file (or, where ``device_ok``, a character device
+    such as /dev/null) of at most MAX_CONFIG_SIZE bytes. A FIFO, a socket or a folder is
+    refused before it is opened (it could block the run), and a larger file before it is
+    read whole; a device is read no further than the limit."""
     import stat
 
     info = path.stat()
-    if not stat.S_ISREG(info.st_mode):
+    if not (stat.S_ISREG(info.st_mode) or (device_ok and stat.S_ISCHR(info.st_mode))):
         raise OSError(0, "not a regular file (a folder, FIFO, socket or device)")
     if info.st_size > MAX_CONFIG_SIZE:
         raise OSError(0, f"larger than the {MAX_CONFIG_SIZE // 1024} KiB a config may be")
@@ -186,7 +187,7 @@ def _chain(path: Path) -> list[_File]:
     extends (depth first, in the order listed), the repository's own file last. A file
     extended twice (two packs sharing a base) is merged once, where it is first reached."""
     try:
-        raw = read_config_bytes(path)
+        raw = read_config_bytes(path, device_ok=True)  # --config /dev/null: no settings
     except OSError as exc:
         raise ConfigError([f"{_shown_path(path)}: cannot read the config: {exc.strerror or exc}"]) from None
     files: list[_File] = []

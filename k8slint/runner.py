@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # imported when a pool is started, not by every run
 EngineArgs = tuple[dict[str, str], dict[str, dict] | None, int, Settings, tuple["CustomRule", ...],
                    frozenset[str] | None]
 
+WORKER_RECURSION_LIMIT = 4000
+
 # Below this much input a pool costs more to start than it saves.
 PARALLEL_MIN_BYTES = 512 * 1024
 PARALLEL_MIN_FILES_PER_JOB = 4
@@ -98,6 +100,11 @@ def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, ma
     global _worker_engine
     import signal
 
+    # A result travels back pickled, and pickling recurses once per level of nesting: a
+    # CRD's schema may nest as deep as the loader allows (1,000 levels), past Python's
+    # default limit. The walks over such data stop far sooner (the schema walk at 200).
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), WORKER_RECURSION_LIMIT))
+
     # The parent's handlers turn SIGTERM and SIGHUP into an exception; here they must
     # simply end the worker, which is how the parent stops its pool.
     for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
@@ -117,6 +124,9 @@ def _start_pool(jobs: int, engine_args: EngineArgs) -> ProcessPoolExecutor | Non
     then the files are linted in this process, before any result has been given out."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    # (Where workers are spawned, their arguments are pickled here: see _start_worker.)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), WORKER_RECURSION_LIMIT))
 
     method = "fork" if sys.platform.startswith("linux") else None
     try:

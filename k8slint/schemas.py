@@ -357,14 +357,8 @@ class CrdVersion(NamedTuple):
 CRD_API_VERSIONS = frozenset(("apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"))
 
 
-MAX_SCHEMA_DEPTH = 100  # levels of a CRD schema k8slint reads (real ones nest up to ~30)
-
-
 def crd_versions(data: dict, source: str) -> list[CrdVersion]:
-    """The served versions a CustomResourceDefinition object defines (v1 or v1beta1). A
-    schema nested past MAX_SCHEMA_DEPTH is not read: its custom resources are checked for
-    their kind and version only (deeper data is a hostile repository's, and would not
-    travel between processes)."""
+    """The served versions a CustomResourceDefinition object defines (v1 or v1beta1)."""
     if data.get("kind") != "CustomResourceDefinition" or data.get("apiVersion") not in CRD_API_VERSIONS:
         return []
     spec = data.get("spec")
@@ -396,24 +390,8 @@ def crd_versions(data: dict, source: str) -> list[CrdVersion]:
 def _schema_of(holder: Any) -> dict | None:
     if isinstance(holder, dict) and isinstance(holder.get("openAPIV3Schema"), dict):
         schema: dict = holder["openAPIV3Schema"]
-        return schema if _depth_within(schema, MAX_SCHEMA_DEPTH) else None
+        return schema
     return None
-
-
-def _depth_within(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests no deeper than ``limit``, walked without recursion (aliased
-    parts once per path: the loader refuses documents whose aliases expand past a million
-    nodes, which bounds the walk)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
-    return True
 
 
 def compile_crd(crd: CrdVersion, object_meta: Type) -> Type:
