@@ -349,7 +349,10 @@ class CrdVersion(NamedTuple):
     group: str
     version: str
     kind: str
-    schema: dict | None  # openAPIV3Schema; None: the CRD gives none (anything goes)
+    # openAPIV3Schema as JSON text: a CRD's schema is large (its descriptions most of it),
+    # and text passes between processes for far less than nested data; it is read back
+    # only for the kinds a run's objects use. None: the CRD gives none (anything goes).
+    schema: str | None
     preserve_unknown: bool  # v1beta1's spec.preserveUnknownFields: nothing is pruned
     source: str  # where the CRD is, for messages
 
@@ -387,10 +390,12 @@ def crd_versions(data: dict, source: str) -> list[CrdVersion]:
     return found
 
 
-def _schema_of(holder: Any) -> dict | None:
+def _schema_of(holder: Any) -> str | None:
     if isinstance(holder, dict) and isinstance(holder.get("openAPIV3Schema"), dict):
-        schema: dict = holder["openAPIV3Schema"]
-        return schema
+        try:
+            return json.dumps(holder["openAPIV3Schema"], separators=(",", ":"), default=str)
+        except (ValueError, RecursionError):  # NaN keys, or nested past the stack
+            return None
     return None
 
 
@@ -400,7 +405,7 @@ def compile_crd(crd: CrdVersion, object_meta: Type) -> Type:
     name = f"the {crd.kind} CRD"
     root = Type(OBJECT, name, open_=True)
     if crd.schema is not None:
-        compiled = _compile_structural(crd.schema, name, crd.preserve_unknown)
+        compiled = _compile_structural(json.loads(crd.schema), name, crd.preserve_unknown)
         if compiled.code == OBJECT:
             root = compiled
     props = dict(root.props)
