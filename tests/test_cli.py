@@ -83,7 +83,7 @@ def test_text_report_whole_output(capsys, tree):
     assert code == 1
     assert err == ""
     assert out == (
-        'deploy/bad.yml:9:5: error latest-tag-drift image "example/app:latest" follows the '
+        'deploy/bad.yml:9:5: error latest-tag-drift [fix*] image "example/app:latest" follows the '
         "moving tag latest but imagePullPolicy is IfNotPresent: each node keeps whichever latest "
         "it pulled first, so replicas run different code; pin a version tag or digest\n"
         "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 3 documents, 3 objects checked.\n"

@@ -56,10 +56,28 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def finding_line(f: Finding, color: bool = False) -> str:
     where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
-    line = f"{where} {severity_word(f.severity, color)} {f.rule} {printable(f.message)}"
+    line = f"{where} {severity_word(f.severity, color)} {f.rule}{fix_mark(f)} {printable(f.message)}"
     if f.suppressed is not None:
         line += f" [suppressed: {printable(f.suppressed) or 'no reason given'}]"
     return line
+
+
+def fix_mark(f: Finding) -> str:
+    """`` [fix]`` when ``k8slint fix`` repairs the finding, `` [fix*]`` when only with
+    ``--unsafe-fixes``."""
+    if f.fix is None or f.suppressed is not None:
+        return ""
+    return " [fix]" if f.fix.safe else " [fix*]"
+
+
+def fixable_words(summary: RunSummary) -> str:
+    """``3 findings fixable with `k8slint fix` (2 more with --unsafe-fixes)``, or nothing."""
+    safe = sum(1 for f in summary.active if f.fix is not None and f.fix.safe)
+    unsafe = sum(1 for f in summary.active if f.fix is not None and not f.fix.safe)
+    if not safe and not unsafe:
+        return ""
+    more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
+    return f"{safe} {'finding' if safe == 1 else 'findings'} fixable with `k8slint fix`{more}"
 
 
 def severity_word(severity: str, color: bool = False) -> str:
