@@ -361,6 +361,7 @@ def rules(fmt: str) -> int:
     """List every rule: id, severity (or off), summary; the config's custom rules last."""
     from . import docs
     from .engine import default_severities
+    from .report.text import printable_lines
 
     config = _config_for_docs()
     if config is None:
@@ -369,9 +370,9 @@ def rules(fmt: str) -> int:
     if fmt == "json":
         click.echo(docs.rules_json(enabled, config.custom_rules), nl=False)
     elif fmt == "markdown":
-        click.echo(docs.rules_markdown(config.custom_rules), nl=False)
+        click.echo(printable_lines(docs.rules_markdown(config.custom_rules)), nl=False)
     else:
-        click.echo(docs.rules_text(enabled, config.custom_rules), nl=False)
+        click.echo(printable_lines(docs.rules_text(enabled, config.custom_rules)), nl=False)
     return 0
 
 
@@ -383,16 +384,17 @@ def explain(rule: str) -> int:
     from .catalog import catalog, with_custom
     from .custom import meta
     from .docs import explain as explain_rule
+    from .report.text import printable_lines
 
     if rule in catalog():  # a built-in rule: whatever the config says, its docs are these
-        click.echo(explain_rule(catalog()[rule]), nl=False)
+        click.echo(printable_lines(explain_rule(catalog()[rule])), nl=False)
         return 0
     config = _config_for_docs()
     if config is None:
         return 2
     metas = with_custom(meta(c) for c in config.custom_rules)
     _known_rules("RULE", [rule], metas)
-    click.echo(explain_rule(metas[rule], config.custom_rules), nl=False)
+    click.echo(printable_lines(explain_rule(metas[rule], config.custom_rules)), nl=False)
     return 0
 
 

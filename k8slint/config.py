@@ -21,6 +21,7 @@ from yaml.nodes import Node
 from .catalog import RuleBrief, rule_index
 from .custom import CustomRule, briefs
 from .discover import is_work_tree
+from .findings import dotted, shortened
 from .loader import DecodeProblem, decode, load_text, locate
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
@@ -158,12 +159,34 @@ def _read(path: Path, raw: bytes) -> _File:
     return _File(path, shown, raw, _normalise(document.data), document.root)
 
 
+MAX_CONFIG_SIZE = 1024 * 1024  # bytes: a config or pack larger than this is refused
+PACK_SUFFIXES = (".yaml", ".yml")  # what `extends` may name: never a key or token file
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """A config file's bytes: a regular file of at most MAX_CONFIG_SIZE bytes. A FIFO,
+    a device or a folder is refused before it is opened for reading (it could block the
+    run or never end), and a larger file before it is read whole."""
+    import stat
+
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(0, "not a regular file (a folder, FIFO, socket or device)")
+    if info.st_size > MAX_CONFIG_SIZE:
+        raise OSError(0, f"larger than the {MAX_CONFIG_SIZE // 1024} KiB a config may be")
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_CONFIG_SIZE + 1)
+    if len(raw) > MAX_CONFIG_SIZE:
+        raise OSError(0, f"larger than the {MAX_CONFIG_SIZE // 1024} KiB a config may be")
+    return raw
+
+
 def _chain(path: Path) -> list[_File]:
     """The config and the packs it extends, in merge order: each file after the files it
     extends (depth first, in the order listed), the repository's own file last. A file
     extended twice (two packs sharing a base) is merged once, where it is first reached."""
     try:
-        raw = path.read_bytes()
+        raw = read_config_bytes(path)
     except OSError as exc:
         raise ConfigError([f"{_shown_path(path)}: cannot read the config: {exc.strerror or exc}"]) from None
     files: list[_File] = []
@@ -185,10 +208,13 @@ def _chain(path: Path) -> list[_File]:
                                    f"remove one of these extends"])
             if target_real in merged:
                 continue
+            if not entry.lower().endswith(PACK_SUFFIXES):
+                raise ConfigError([f"{where}: {_brief(entry)} is not a config file: packs are "
+                                   f"YAML files ({', '.join(PACK_SUFFIXES)})"])
             try:
-                target_raw = target.read_bytes()
+                target_raw = read_config_bytes(target)
             except OSError as exc:
-                raise ConfigError([f"{where}: cannot read {entry}: {exc.strerror or exc} "
+                raise ConfigError([f"{where}: cannot read {_brief(entry)}: {exc.strerror or exc} "
                                    f"(extends paths are relative to {file.shown})"]) from None
             visit(_read(target, target_raw), trail)
         files.append(file)
@@ -322,7 +348,7 @@ def _schema_problems(chain: list[_File]) -> list[str]:
 def _file_schema_problems(file: _File) -> list[tuple[int, int, str]]:
     """Custom rule schemas the validator refuses, at the schema's line and column: the
     JSON Schema meta-schema's verdict, or a reference that does not resolve."""
-    from .custom import SchemaProblem, compile_schema, dotted
+    from .custom import SchemaProblem, compile_schema
 
     problems = []
     for i, entry in enumerate(_custom_entries(file.data)):
@@ -458,19 +484,22 @@ def _expected(schema: dict, path: tuple) -> str | None:
 
 
 def _dotted(path: tuple) -> str:
-    out = ""
-    for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out or "the config"
+    return dotted(path) or "the config"
+
+
+def _brief(text: str) -> str:
+    """Text from a config, cut short: an error must not print a whole file's contents."""
+    return shortened(text, 80)
 
 
 def _shown(value: Any) -> str:
+    """A config value in an error message, cut short (a value can be a whole file's text)."""
     import json
 
     try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+        return _brief(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError, RecursionError):
+        return _brief(repr(value))
 
 
 # --- remembering valid configs ----------------------------------------------------------------

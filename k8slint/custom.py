@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .findings import Violation
+from .findings import Violation, shortened
 from .rule import ALL, APP_ONLY, CONTAINERS, OBJECTS, PODS, Rule, View
 
 if TYPE_CHECKING:  # the catalogue's records, for docs and SARIF only
@@ -101,7 +101,11 @@ def compile_schema(schema: Any) -> jsonschema_rs.Validator:
         raise SchemaProblem(path, f"the key {key!r} is not text, and a JSON Schema's keys are: "
                                   f"quote it ('{key}')")
     try:
-        return jsonschema_rs.validator_for(schema, offline=True)
+        # Patterns are matched in linear time (the `regex` crate, no backtracking): a pack
+        # or a repository's config cannot stall a run with a pattern such as (a+)+$; one
+        # that needs backtracking (a backreference, a lookaround) is refused at its line.
+        return jsonschema_rs.validator_for(schema, offline=True,
+                                           pattern_options=jsonschema_rs.RegexOptions())
     except jsonschema_rs.ValidationError as exc:
         path = tuple(exc.instance_path)
         first = exc.message.split("\n", 1)[0].strip()
@@ -378,16 +382,8 @@ def _listed(items: Sequence[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def dotted(path: Sequence[Any]) -> str:
-    """``spec.containers[0].image``: a path as a manifest's reader writes it."""
-    out = ""
-    for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out
-
-
 def _cut(text: str, limit: int = _SHOWN_LENGTH) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shortened(text, limit)
 
 
 def _shown(value: Any) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .catalog import RuleBrief, rule_index
 from .checks import INDEX_RULES, OBJECT_RULES
-from .checks.schema import SCHEMA_RULES
+from .checks.schema import SCHEMA_RULES, resolve
 from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
 from .index import Facts, facts_of, pod_details
@@ -42,9 +42,8 @@ from .rule import (
     Settings,
     View,
 )
-from .schemas import CrdVersion, builtin_groups, crd_versions
+from .schemas import CrdVersion, crd_versions
 from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
-from .versions import target
 
 if TYPE_CHECKING:  # imported only when a config defines custom rules
     from .custom import CustomRule
@@ -286,11 +285,15 @@ class Engine:
 
     def _note_schema(self, result: FileResult, file: _File, obj: K8sObject, seen: ObjectView) -> None:
         """What the run needs to know for custom resources: the CRDs this file defines, and
-        the groups of its objects that no built-in schema describes."""
+        the objects no schema describes (yet: a CRD of the run may, once all are known)."""
         result.crds.extend(crd_versions(obj.data, file.display))
-        if seen.group not in builtin_groups(target(self.settings.kubernetes_version)):
+        try:
+            schemaless = resolve(seen, self.settings).schemaless
+        except Exception:  # reported already, by the schema rules that asked first
+            return
+        if schemaless:
             result.custom_groups.add(seen.group)
-            key = f"{seen.group}/{seen.kind}"
+            key = f"{seen.group}/{seen.kind}" if seen.group else seen.kind
             result.schemaless[key] = result.schemaless.get(key, 0) + 1
 
     def _rule_failed(self, result: FileResult, rule_id: str, file: _File, obj: K8sObject,

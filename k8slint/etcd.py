@@ -204,7 +204,6 @@ class EtcdBackup(NamedTuple):
     # The hosts its endpoints name (``etcd-client.db.svc``, ``10.0.0.5``); None when it
     # names none literally, so that only its own namespace tells which cluster it saves.
     hosts: frozenset[str] | None
-    what: str  # for the docs and tests: how it was recognised
 
 
 def etcd_backup(data: dict, kind: str, group: str, pod: PodSpec | None) -> EtcdBackup | None:
@@ -214,11 +213,11 @@ def etcd_backup(data: dict, kind: str, group: str, pod: PodSpec | None) -> EtcdB
     etcd image's own snapshot script (Bitnami's ``snapshot.sh``) counts as well."""
     spec = mapping(data.get("spec"))
     if kind in BACKUP_KINDS.get(group, ()):
-        return EtcdBackup(_hosts(spec.get("etcdEndpoints")), kind)
+        return EtcdBackup(_hosts(spec.get("etcdEndpoints")))
     if kind == "EtcdCluster":
         backup = spec.get("backup")
         if isinstance(backup, dict) and backup.get("enabled") is not False:
-            return EtcdBackup(None, "EtcdCluster spec.backup")
+            return EtcdBackup(None)
         return None
     if pod is None:
         return None
@@ -228,8 +227,7 @@ def etcd_backup(data: dict, kind: str, group: str, pod: PodSpec | None) -> EtcdB
         if _SNAPSHOT_SAVE.search(text) or (kind == "CronJob" and _runs_snapshot_script(container, words)):
             endpoints = _ENDPOINTS.search(text)
             value = endpoints.group(2) if endpoints else _env(container, "ETCDCTL_ENDPOINTS")
-            return EtcdBackup(_hosts(value.split(",") if isinstance(value, str) else None),
-                              "etcdctl snapshot save")
+            return EtcdBackup(_hosts(value.split(",") if isinstance(value, str) else None))
     return None
 
 

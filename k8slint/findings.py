@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .fixes import Fix
@@ -127,3 +128,23 @@ def make_finding(rule: str, severity: str, message: str, file: str, where: Span,
                    obj.api_version, obj.kind, obj.namespace, obj.name, path,
                    stable_path=stable, source=obj.source, object_key=obj.object_key,
                    unit=obj.unit, fix=fix)
+
+
+def dotted(path: Sequence[Any]) -> str:
+    """``spec.template.spec.containers[0].name``: a path as a manifest's reader writes it (a
+    key YAML read as a number or boolean shown as its JSON text)."""
+    from .loader import json_key
+
+    out = ""
+    for step in path:
+        if isinstance(step, int) and not isinstance(step, bool):
+            out += f"[{step}]"
+        else:
+            text = step if isinstance(step, str) else json_key(step)
+            out += f".{text}" if out else text
+    return out
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

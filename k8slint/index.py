@@ -129,10 +129,6 @@ class Facts(NamedTuple):
         kind = self.own_kind or self.kind
         return f"{kind} {self.name}" if self.name else f"{kind} (unnamed)"
 
-    def anchor_for(self, path: tuple) -> str:
-        """The anchor key of a path recorded with the facts (a reference's, a container's)."""
-        return path_key(path)
-
     @property
     def group(self) -> str:
         return self.api_version.rpartition("/")[0]

@@ -317,30 +317,73 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
-_TRUE = frozenset(("yes", "true", "on"))
+
+# Plain scalars as the Kubernetes decoder reads them: kubectl and the API machinery turn
+# YAML into JSON with sigs.k8s.io/yaml, whose go-yaml (v2) resolves plain text by these
+# rules, close to YAML 1.1's but not the same: `y` and `n` are booleans, `1e3` is a number,
+# and `1:30` (YAML 1.1's base 60) stays text.
+_NAN, _INF = float("nan"), float("inf")
+_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), _NAN),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), _INF),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -_INF),
+}
+_NUMERIC_START = frozenset("+-0123456789.")
+_MISSING = object()
+# A timestamp (text to the API, written as a date), Go's integer syntax (strconv.ParseInt
+# with base 0: 0x, 0o, 0b, and a leading 0 for octal) and go-yaml's float syntax.
+_TIMESTAMP = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:(?:[Tt]|[ \t]+)\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d*)?"
+                        r"(?:[ \t]*(?:Z|[-+]\d{1,2}(?::?\d{2})?))?)?")
+_GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
+_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INT_BASES = {"x": 16, "X": 16, "o": 8, "O": 8, "b": 2, "B": 2}
 
 
-def _plain_resolvers() -> dict[str, list[tuple[str, re.Pattern]]]:
-    """YAML 1.1's implicit types by first character, as PyYAML's resolver has them, plus
-    ``0o17``: the Kubernetes decoder reads Go's octal syntax as an integer too."""
-    from yaml.resolver import Resolver
+def plain_value(text: str) -> Any:
+    """A plain (unquoted) scalar's value, as the Kubernetes decoder reads it."""
+    found = _WORDS.get(text, _MISSING)
+    if found is not _MISSING:
+        return found
+    if text[0] not in _NUMERIC_START:
+        return text
+    if text[0] == ".":
+        return float(text) if _GO_FLOAT.fullmatch(text) else text
+    if _TIMESTAMP.fullmatch(text):
+        return text
+    plain = text.replace("_", "")
+    match = _GO_INT.fullmatch(plain) if len(plain) < 100 else None  # longer: past int64 anyway
+    if match is not None:
+        sign, digits = match.groups()
+        if len(digits) > 1 and digits[0] == "0":
+            base = _INT_BASES.get(digits[1], 8)
+            number = int(digits[2:] if base != 8 or digits[1] in "oO" else digits[1:], base)
+        else:
+            number = int(digits)
+        value = -number if sign == "-" else number
+        if -(2**63) <= value < 2**64 and not (value >= 2**63 and sign):
+            return value  # (past 2**63 only unsigned, as ParseUint reads it)
+    if _GO_FLOAT.fullmatch(plain):
+        real = float(plain)
+        if real not in (_INF, -_INF):  # out of float64's range: Go keeps the text
+            return real
+    return text
 
-    table = {first: list(found) for first, found in Resolver.yaml_implicit_resolvers.items()}
-    octal = (_INT, re.compile(r"^[-+]?0o[0-7_]+$"))
-    for first in "-+0":
-        table.setdefault(first, []).append(octal)
-    return table
 
-
-_PLAIN_TYPES = _plain_resolvers()
-
-
-def plain_tag(text: str) -> str:
-    """The type of a plain scalar; most values start with a letter no type starts with."""
-    for tag, pattern in _PLAIN_TYPES.get(text[:1], ()):
-        if pattern.match(text):
-            return tag
-    return _STR
+def json_key(key: Any) -> str:
+    """A key that YAML read as a number, boolean or null, as the API server sees it once
+    the YAML is JSON (``1`` is ``"1"``, ``on`` is ``"true"``)."""
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, float) and key.is_integer() and abs(key) < 1e21:
+        return str(int(key))
+    return str(key)
 
 
 def _is_merge(key: Node) -> bool:
@@ -440,66 +483,18 @@ def _merge_sources(node: Node) -> list[MappingNode]:
     return []
 
 
-_INT_BASES = (("0b", 2), ("0x", 16), ("0o", 8))
-
-
 def scalar_value(node: ScalarNode) -> Any:
-    """A scalar as the Kubernetes YAML decoder reads it (YAML 1.1 plain-scalar rules).
+    """A scalar as the Kubernetes YAML decoder reads it (see ``plain_value``).
 
-    Explicit or unknown tags are never honoured: the text stays a string.
+    Quoted and block scalars are text whatever their tag; of explicit tags, only YAML's
+    own types are honoured (``!!int 5``), and no tag is ever constructed as an object.
     """
     tag, value = node.tag, node.value
-    if tag == _STR or node.style:  # quoted or block scalars are strings whatever the tag
+    if tag == _STR or node.style:
         return value
-    if tag == _PLAIN:
-        tag = plain_tag(value)
-        if tag == _STR:
-            return value
-    try:
-        if tag == _INT:
-            return _int(value)
-        if tag == _BOOL:
-            return value.lower() in _TRUE
-        if tag == _NULL:
-            return None
-        if tag == _FLOAT:
-            return _float(value)
-    except ValueError:
-        pass
-    return value  # timestamps, `=`, custom tags: the text itself
-
-
-def _int(text: str) -> int:
-    text = text.replace("_", "")
-    sign = -1 if text.startswith("-") else 1
-    text = text.lstrip("+-")
-    lower = text.lower()
-    for prefix, base in _INT_BASES:
-        if lower.startswith(prefix):
-            return sign * int(text[2:], base)
-    if ":" in text:  # YAML 1.1 sexagesimal
-        total = 0
-        for part in text.split(":"):
-            total = total * 60 + int(part)
-        return sign * total
-    if len(text) > 1 and text.startswith("0"):
-        return sign * int(text, 8)
-    return sign * int(text)
-
-
-def _float(text: str) -> float:
-    lower = text.replace("_", "").lower()
-    if lower.endswith(".inf"):
-        return float("-inf") if lower.startswith("-") else float("inf")
-    if lower == ".nan":
-        return float("nan")
-    if ":" in lower:
-        sign = -1.0 if lower.startswith("-") else 1.0
-        total = 0.0
-        for part in lower.lstrip("+-").split(":"):
-            total = total * 60 + float(part)
-        return sign * total
-    return float(lower)
+    if tag == _PLAIN or tag in (_INT, _FLOAT, _BOOL, _NULL):
+        return plain_value(value)
+    return value  # `=`, custom tags: the text itself
 
 
 # --- positions ------------------------------------------------------------------------------

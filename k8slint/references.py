@@ -193,20 +193,26 @@ def ingress_backends(data: dict) -> Iterator[Reference]:
                 yield from _backend(backend, ("spec", "rules", i, "http", "paths", j, "backend"))
 
 
+# A backend whose port is named "use-annotation" is an action of the AWS Load Balancer
+# Controller (a redirect, a fixed response), defined by an `alb.ingress.kubernetes.io/
+# actions.<name>` annotation: it names no Service.
+ACTION_PORT = "use-annotation"
+
+
 def _backend(backend: dict, path: tuple) -> Iterator[Reference]:
     service = backend.get("service")
     if isinstance(service, dict):
         name = _literal_name(service.get("name"))
-        if name is None:
-            return
         port = mapping(service.get("port"))
+        if name is None or port.get("name") == ACTION_PORT:
+            return
         part, part_path = _port(port.get("number"), path + ("service", "port", "number"))
         if part is None:
             part, part_path = _port(port.get("name"), path + ("service", "port", "name"))
         yield Reference("Service", name, path + ("service", "name"), part, part_path)
         return
     name = _literal_name(backend.get("serviceName"))
-    if name is not None:
+    if name is not None and backend.get("servicePort") != ACTION_PORT:
         part, part_path = _port(backend.get("servicePort"), path + ("servicePort",))
         yield Reference("Service", name, path + ("serviceName",), part, part_path)
 

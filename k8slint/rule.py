@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from .findings import Violation
 from .model import Container, PodSpec, mapping
 
-if TYPE_CHECKING:  # the schema module loads data: imported by the rules that need it
+if TYPE_CHECKING:  # (only a type here: rule.py stays free of what the schemas import)
     from .schemas import CrdVersion
 
 T = TypeVar("T")

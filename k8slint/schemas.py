@@ -19,11 +19,11 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .loader import json_key
 from .versions import NEWEST, Version, shown
 
 DATA = Path(__file__).resolve().parent / "data" / "schemas"
@@ -57,7 +57,7 @@ class Limits(NamedTuple):
     exclusive_maximum: bool = False
     min_length: int | None = None
     max_length: int | None = None
-    pattern: re.Pattern | None = None
+    pattern: Any = None  # a compiled RE2 pattern (``.search``, ``.pattern``)
     min_items: int | None = None
     max_items: int | None = None
     integer_format: str | None = None  # "int32" or "int64": the range is the format's
@@ -204,6 +204,17 @@ VALUE_SETS: dict[str, dict[str, tuple[str, ...]]] = {
         "sideEffects": ("None", "NoneOnDryRun"), "reinvocationPolicy": ("Never", "IfNeeded")},
 }
 
+# Integer-or-string fields whose string form must be a percentage ("25%"): the API
+# server's validation of rolling updates and disruption budgets (IsValidPercent) refuses
+# any other text. Other int-or-string fields (ports) take names.
+PERCENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "apps.v1.RollingUpdateDeployment": ("maxSurge", "maxUnavailable"),
+    "apps.v1.RollingUpdateDaemonSet": ("maxSurge", "maxUnavailable"),
+    "apps.v1.RollingUpdateStatefulSetStrategy": ("maxUnavailable",),
+    "policy.v1.PodDisruptionBudgetSpec": ("minAvailable", "maxUnavailable"),
+}
+PERCENT = "%"  # an INT_OR_STRING type's values: its text must be a percentage
+
 # Fields a specific rule owns: the schema rules stay silent on them, so that one mistake
 # gives one finding. (Owned by path rather than by definition: see OWNED_PATHS.)
 OWNED_FIELDS: dict[str, dict[str, str]] = {
@@ -301,10 +312,13 @@ class Builtin:
         if "props" in body:
             sets = VALUE_SETS.get(owner, {})
             owned = OWNED_FIELDS.get(owner, {})
+            percent = PERCENT_FIELDS.get(owner, ())
             props = {}
             for prop, sub in body["props"].items():
                 if prop in owned:
                     props[prop] = ANYTHING
+                elif prop in percent:
+                    props[prop] = Type(INT_OR_STRING, values=(PERCENT,))
                 elif prop in sets:
                     props[prop] = Type(ENUM, values=sets[prop])
                 elif prop + "[]" in sets and isinstance(sub, dict) and "list" in sub:
@@ -318,9 +332,6 @@ class Builtin:
         if "list" in body:
             return Type(LIST, item=self._compile(body["list"], owner, field))
         raise ValueError(f"unknown type body in the schema data: {body!r}")
-
-    def served(self, group: str, version: str, kind: str) -> bool:
-        return (group, version, kind) in self.kinds
 
 
 @cache
@@ -346,8 +357,14 @@ class CrdVersion(NamedTuple):
 CRD_API_VERSIONS = frozenset(("apiextensions.k8s.io/v1", "apiextensions.k8s.io/v1beta1"))
 
 
+MAX_SCHEMA_DEPTH = 100  # levels of a CRD schema k8slint reads (real ones nest up to ~30)
+
+
 def crd_versions(data: dict, source: str) -> list[CrdVersion]:
-    """The served versions a CustomResourceDefinition object defines (v1 or v1beta1)."""
+    """The served versions a CustomResourceDefinition object defines (v1 or v1beta1). A
+    schema nested past MAX_SCHEMA_DEPTH is not read: its custom resources are checked for
+    their kind and version only (deeper data is a hostile repository's, and would not
+    travel between processes)."""
     if data.get("kind") != "CustomResourceDefinition" or data.get("apiVersion") not in CRD_API_VERSIONS:
         return []
     spec = data.get("spec")
@@ -379,8 +396,24 @@ def crd_versions(data: dict, source: str) -> list[CrdVersion]:
 def _schema_of(holder: Any) -> dict | None:
     if isinstance(holder, dict) and isinstance(holder.get("openAPIV3Schema"), dict):
         schema: dict = holder["openAPIV3Schema"]
-        return schema
+        return schema if _depth_within(schema, MAX_SCHEMA_DEPTH) else None
     return None
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests no deeper than ``limit``, walked without recursion (aliased
+    parts once per path: the loader refuses documents whose aliases expand past a million
+    nodes, which bounds the walk)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return True
 
 
 def compile_crd(crd: CrdVersion, object_meta: Type) -> Type:
@@ -400,7 +433,7 @@ def compile_crd(crd: CrdVersion, object_meta: Type) -> Type:
                 limits=root.limits)
 
 
-_FORMAT_RANGES = {"int32": _INT32, "int64": _INT64}
+FORMAT_RANGES = {"int32": _INT32, "int64": _INT64}
 
 
 def _lazy(node: Any, name: str, preserve: bool) -> Type:
@@ -420,12 +453,16 @@ def _compile_structural(node: Any, name: str, preserve: bool) -> Type:
     keep = preserve or node.get("x-kubernetes-preserve-unknown-fields") is True
     kind = node.get("type")
     limits = _limits(node)
-    if kind == "object" or (kind is None and ("properties" in node or
+    properties = node.get("properties")
+    properties = properties if isinstance(properties, dict) else {}
+    if kind == "object" or (kind is None and (properties or
                                               node.get("x-kubernetes-embedded-resource") is True)):
-        props = {key: _lazy(value, name, preserve)
-                 for key, value in (node.get("properties") or {}).items() if isinstance(key, str)}
+        # Keys as the API server sees both the CRD and the object: YAML's `on:` is "true".
+        props = {(key if isinstance(key, str) else json_key(key)): _lazy(value, name, preserve)
+                 for key, value in properties.items()}
         extra = node.get("additionalProperties")
-        required = tuple(r for r in node.get("required") or () if isinstance(r, str))
+        listed = node.get("required")
+        required = tuple(r for r in listed if isinstance(r, str)) if isinstance(listed, list) else ()
         if node.get("x-kubernetes-embedded-resource") is True:
             props.setdefault("apiVersion", _SIMPLE["string"])
             props.setdefault("kind", _SIMPLE["string"])
@@ -455,56 +492,38 @@ def _compile_structural(node: Any, name: str, preserve: bool) -> Type:
     return ANYTHING  # no type: only with preserve-unknown-fields, anything goes
 
 
-MAX_PATTERN = 1000  # characters of a CRD's pattern that k8slint will apply
+MAX_PATTERN = 4096  # characters of a CRD's pattern that k8slint will apply
 
 
-def safe_pattern(text: str) -> re.Pattern | None:
-    """A CRD's ``pattern`` as a Python regex, or None when it cannot be applied safely.
+def safe_pattern(text: str) -> Any:
+    """A CRD's ``pattern`` compiled as the API server reads it, or None when it cannot be.
 
-    The API server matches patterns in linear time (Go's RE2); Python's engine backtracks,
-    so a pattern from an untrusted repository such as ``(a+)+$`` could take forever on a
-    crafted value. Patterns with a repeated group that itself repeats or branches (``x?``
-    aside), with backreferences or lookarounds, or that Python cannot read, are not
-    applied: k8slint then reports less than the API server, never hangs.
+    The API server matches patterns with Go's regexp: RE2 syntax (POSIX classes such as
+    ``[[:alnum:]]``, no backreferences or lookarounds), in time linear in the value. Python's
+    ``re`` has another syntax and backtracks, so a pattern from an untrusted repository
+    such as ``(a+)+$`` or ``a*a*a*a*c`` could stall the run on a crafted value: patterns are
+    compiled with RE2 itself (the google-re2 package), and one RE2 refuses is not applied.
     """
     if len(text) > MAX_PATTERN:
         return None
-    try:
-        compiled = re.compile(text)
-        parsed = _regex_internals()[0].parse(text)
-    except (re.error, ImportError, RecursionError, OverflowError):
+    re2 = _re2()
+    if re2 is None:
         return None
-    return compiled if _linear(parsed, inside_repeat=False) else None
-
-
-def _regex_internals() -> tuple[Any, Any]:
-    """Python's own regex parser and its opcodes (``re._parser`` from 3.11 on)."""
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is not applied, and says nothing
     try:
-        from re import _constants, _parser  # type: ignore[attr-defined]
-    except ImportError:  # Python 3.10
-        import sre_constants as _constants
-        import sre_parse as _parser
-    return _parser, _constants
+        return re2.compile(text, options)
+    except Exception:  # re2.error, and whatever a binding raises for odd input
+        return None
 
 
-def _linear(items: Any, inside_repeat: bool) -> bool:
-    c = _regex_internals()[1]
-    for op, arg in items:
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
-            if arg[1] <= 1:  # x? repeats nothing
-                if not _linear(arg[2], inside_repeat):
-                    return False
-            elif inside_repeat or not _linear(arg[2], inside_repeat=True):
-                return False
-        elif op == c.BRANCH:
-            if inside_repeat or not all(_linear(b, inside_repeat) for b in arg[1]):
-                return False
-        elif op == c.SUBPATTERN:
-            if not _linear(arg[3], inside_repeat):
-                return False
-        elif op in (c.GROUPREF, c.GROUPREF_EXISTS, c.ASSERT, c.ASSERT_NOT):
-            return False
-    return True
+@cache
+def _re2() -> Any:
+    try:
+        import re2
+    except ImportError:  # a platform without google-re2's wheels: patterns are not applied
+        return None
+    return re2
 
 
 def _limits(node: dict) -> Limits | None:
@@ -519,12 +538,12 @@ def _limits(node: dict) -> Limits | None:
     pattern = safe_pattern(node["pattern"]) if isinstance(node.get("pattern"), str) else None
     minimum, maximum = number("minimum"), number("maximum")
     fmt = node.get("format") if node.get("type") == "integer" else None
-    if fmt in _FORMAT_RANGES:
-        low, high = _FORMAT_RANGES[fmt]
+    if fmt in FORMAT_RANGES:
+        low, high = FORMAT_RANGES[fmt]
         minimum = low if minimum is None else max(minimum, low)
         maximum = high if maximum is None else min(maximum, high)
     limits = Limits(minimum, maximum, node.get("exclusiveMinimum") is True,
                     node.get("exclusiveMaximum") is True, count("minLength"), count("maxLength"),
                     pattern, count("minItems"), count("maxItems"),
-                    fmt if fmt in _FORMAT_RANGES else None)
+                    fmt if fmt in FORMAT_RANGES else None)
     return limits if limits != Limits() else None

@@ -1,8 +1,9 @@
 """An object's data against its schema type, as the API server decodes it.
 
-Decoding follows the API server's: YAML 1.1 scalars (the loader's), keys that are not
-strings read as their JSON text (``1`` -> ``"1"``), and ``null`` accepted for any field
-(the server reads it as "not set"), so a required field that is ``null`` is missing.
+Decoding follows the API server's: scalars as its decoder reads them (the loader's), keys
+that are not strings read as their JSON text (``1`` -> ``"1"``), and ``null`` accepted for
+any field (the server reads it as "not set"), so a required field that is ``null`` is
+missing.
 Values that a template or envsubst fills in later are never judged.
 
 One problem per place: a value of the wrong type is not also checked inside.
@@ -16,12 +17,14 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from .loader import is_templated
+from .findings import dotted
+from .loader import is_templated, json_key
 from .schemas import (
     ANY,
     BOOLEAN,
     BYTE,
     ENUM,
+    FORMAT_RANGES,
     INT_OR_STRING,
     INTEGER,
     LAZY,
@@ -74,6 +77,10 @@ def _key_braces(key: Any) -> bool:
     return isinstance(key, str) and key.startswith("{") and key.endswith("}")
 
 
+_PERCENT = re.compile(r"[0-9]+%")
+MAX_SHOWN_VALUES = 12  # allowed values a message lists
+MAX_CANDIDATES = 500  # fields or values a spelling suggestion is sought among
+
 # A resource quantity: a decimal number, then a binary (Ki..Ei) or decimal (n..E) suffix,
 # or a decimal exponent.
 _QUANTITY = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?")
@@ -83,25 +90,31 @@ def validate(data: dict, root: Type, *, partial: bool = False) -> list[Problem]:
     """The problems of one object. ``partial``: a fragment (a patch), whose required
     fields live elsewhere."""
     walker = _Walker(partial)
-    try:
-        walker.walk(data, root, [])
-    except RecursionError:
-        pass  # nested past Python's stack (a recursive CRD schema): what was found stands
+    walker.walk(data, root, [])
     return walker.problems
 
 
+# Levels of an object the walk descends: real objects nest a few dozen; deeper data (only
+# under a recursive schema, a CRD's own openAPIV3Schema) is a hostile file's, and is not
+# looked into, so the walk never nears Python's stack limit.
+MAX_WALK_DEPTH = 200
+# Spelling suggestions per object: each costs a comparison with every field of the type.
+MAX_SUGGESTIONS = 50
+
+
 class _Walker:
-    __slots__ = ("partial", "problems")
+    __slots__ = ("partial", "problems", "suggested")
 
     def __init__(self, partial: bool):
         self.partial = partial
         self.problems: list[Problem] = []
+        self.suggested = 0
 
     def walk(self, value: Any, t: Type, path: list) -> None:
         code = t.code
         if code == LAZY:
             code = t.force().code
-        if value is None or code == ANY:
+        if value is None or code == ANY or len(path) > MAX_WALK_DEPTH:
             return
         kind = type(value)
         if code == OBJECT:
@@ -133,8 +146,8 @@ class _Walker:
         elif code == ENUM:
             if kind is not str:
                 self._wrong_type(value, t, path)
-            elif value not in t.values and not is_templated(value):
-                self._not_in_set(value, t, path)
+            elif value not in t.values and value and not is_templated(value):
+                self._not_in_set(value, t, path)  # ("" is unset: the server's default)
         elif code == INTEGER:
             if kind is int or (kind is float and value.is_integer()):
                 if t.limits is not None:
@@ -162,6 +175,10 @@ class _Walker:
         elif code == INT_OR_STRING:
             if not (kind is int or kind is str or (kind is float and value.is_integer())):
                 self._wrong_type(value, t, path)
+            elif kind is str and t.values and not _PERCENT.fullmatch(value) and not unfilled(value):
+                self._add(INVALID_VALUE, path, (
+                    f"{dotted(path)} is {_quoted(value)}: as text it must be a percentage such "
+                    f"as 25%, else a whole number: the API server rejects the object"))
         elif code == BYTE:
             if kind is not str:
                 self._wrong_type(value, t, path)
@@ -185,6 +202,7 @@ class _Walker:
         props = t.props
         walk = self.walk
         templated_keys = False
+        meant: set[str] = set()  # fields that unknown keys were probably meant to be
         for key, sub in value.items():
             field = props.get(key) if key.__class__ is str else props.get(json_key(key))
             if field is None:
@@ -192,7 +210,9 @@ class _Walker:
                 if is_templated(name) or _key_braces(name):
                     templated_keys = True
                 elif not t.open:
-                    self._unknown(name, key, t, path)
+                    guess = self._unknown(name, key, t, path)
+                    if guess:
+                        meant.add(guess)
                 continue
             if sub is None or sub.__class__ is field.plain or field.code == ANY:
                 continue  # nothing to look at: a plain value where any such value goes
@@ -201,7 +221,8 @@ class _Walker:
             path.pop()
         if t.required and not self.partial and not templated_keys:
             for name in t.required:
-                if value.get(name) is None:
+                # A misspelt required field is one mistake: its unknown-field says so.
+                if value.get(name) is None and name not in meant:
                     self.problems.append(Problem(MISSING_REQUIRED, tuple(path), (
                         f"{dotted(path) or 'the object'} has no {name}, which {t.name or 'it'} "
                         f"requires: the API server rejects the object"), name))
@@ -211,13 +232,18 @@ class _Walker:
     def _add(self, rule: str, path: list, message: str) -> None:
         self.problems.append(Problem(rule, tuple(path), message))
 
-    def _unknown(self, name: str, key: Any, t: Type, path: list) -> None:
-        guess = closest(name, list(t.props))
+    def _unknown(self, name: str, key: Any, t: Type, path: list) -> str | None:
+        """Report an unknown key; the field it was probably meant to be, if one is near."""
+        guess = None
+        if self.suggested < MAX_SUGGESTIONS:
+            self.suggested += 1
+            guess = closest(name, t.props)
         hint = f' (did you mean "{guess}"?)' if guess else ""
         where = dotted(path + [key])
         self._add(UNKNOWN_FIELD, path + [key], (
             f"{where} is not a field of {t.name or 'this object'}{hint}: strict field "
             f"validation rejects the object, and lenient decoding drops the field silently"))
+        return guess
 
     def _wrong_type(self, value: Any, t: Type, path: list) -> None:
         if (isinstance(value, str) and unfilled(value)) or _template_braces(value):
@@ -231,9 +257,11 @@ class _Walker:
             f"API server rejects the object{hint}"))
 
     def _not_in_set(self, value: str, t: Type, path: list) -> None:
-        guess = closest(value, list(t.values))
+        guess = closest(value, t.values)
         hint = f' (did you mean "{guess}"?)' if guess else ""
-        allowed = ", ".join(v or '""' for v in t.values)
+        shown = [v or '""' for v in t.values[:MAX_SHOWN_VALUES]]
+        more = len(t.values) - len(shown)
+        allowed = ", ".join(shown) + (f" and {more} more" if more else "")
         self._add(INVALID_VALUE, path, (
             f"{dotted(path)} is {_quoted(value)}, not one of {allowed}{hint}: the API server "
             f"rejects the object"))
@@ -281,8 +309,7 @@ class _Walker:
 
 
 def _format_range(fmt: str) -> tuple[int, int]:
-    bits = 31 if fmt == "int32" else 63
-    return -(2**bits), 2**bits - 1
+    return FORMAT_RANGES[fmt]
 
 
 def _is_base64(text: str) -> bool:
@@ -295,20 +322,6 @@ def _is_base64(text: str) -> bool:
 
 def _plain_text_hint(path: list) -> str:
     return "; plain text belongs under stringData" if path[:1] == ["data"] else ""
-
-
-def json_key(key: Any) -> str:
-    """A key that YAML read as a number, boolean or null, as the API server sees it after
-    converting YAML to JSON."""
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    if isinstance(key, float) and key.is_integer() and abs(key) < 1e21:
-        return str(int(key))
-    return str(key)
 
 
 def expected_text(t: Type) -> str:
@@ -369,27 +382,20 @@ def _number_text(value: float | None) -> str:
     return str(value)
 
 
-def dotted(path: list | tuple) -> str:
-    """``spec.template.spec.containers[0].name``."""
-    out = ""
-    for step in path:
-        if isinstance(step, int) and not isinstance(step, bool):
-            out += f"[{step}]"
-        else:
-            text = step if isinstance(step, str) else json_key(step)
-            out += f".{text}" if out else text
-    return out
-
-
-def closest(word: str, candidates: list[str]) -> str | None:
+def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate ``word`` most likely meant: the same word in other case, else the
-    nearest by spelling (None when nothing is near)."""
+    nearest by spelling (None when nothing is near). Spelling is compared only for short
+    words among at most MAX_CANDIDATES candidates: beyond, the comparison costs more than
+    the suggestion is worth."""
     if len(word) > 100:
         return None  # no field or value is that long: nothing to compare it with
     lowered = word.lower()
+    candidates = list(candidates)
     for candidate in candidates:
         if candidate.lower() == lowered:
             return candidate
+    if len(candidates) > MAX_CANDIDATES:
+        return None
     import difflib
 
     by_lower = {c.lower(): c for c in candidates if c}

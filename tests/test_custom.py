@@ -650,3 +650,37 @@ def test_the_benchmarks_ten_rules_load_and_each_fires(capsys, repo):
                (REPO / "benchmarks" / "custom-rules.yaml").read_text().splitlines() if line.startswith("  - id: ")}
     assert len(defined) == 10
     assert defined <= fired
+
+
+def test_rules_and_explain_never_print_a_control_character(capsys, repo):
+    (repo / ".k8slint.yaml").write_text(
+        'customRules:\n  - id: loud\n    severity: info\n    summary: "sum \\e[31mRED\\e[0m \\a"\n'
+        '    message: "m"\n    why: "\\e[2J"\n    fix: "\\e]0;title\\a"\n    target: object\n'
+        '    schema: {required: [metadata]}\n')
+    for args in (("rules",), ("rules", "--format", "markdown"), ("explain", "loud")):
+        code, out, _ = run(capsys, *args)
+        assert code == 0
+        assert "\x1b" not in out and "\x07" not in out, args
+        assert "\\x1b[31mRED" in out or args[0] == "explain", args
+    assert "\\x1b[2J" in run(capsys, "explain", "loud")[1]
+
+
+def test_patterns_match_in_linear_time_and_backtracking_ones_are_refused(capsys, repo):
+    import time
+
+    (repo / ".k8slint.yaml").write_text(
+        "customRules:\n  - id: words\n    severity: info\n    summary: s\n    message: m\n"
+        "    target: object\n    schema:\n      properties:\n"
+        "        metadata: {properties: {name: {pattern: '^(\\w+\\s?)*$'}}}\n")
+    (repo / "deploy" / "long.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {'a' * 20000}!}}\n")
+    started = time.perf_counter()
+    code, out, _ = run(capsys, "check", "deploy/long.yaml")
+    assert time.perf_counter() - started < 30
+    assert out.startswith('deploy/long.yaml:3:12: info words m (metadata.name "aaaa')
+    (repo / ".k8slint.yaml").write_text(
+        "customRules:\n  - id: twice\n    severity: info\n    summary: s\n    message: m\n"
+        "    target: object\n    schema: {properties: {kind: {pattern: '(a)\\1'}}}\n")
+    code, out, err = run(capsys, "check", "deploy/long.yaml")
+    assert (code, out) == (2, "")
+    assert err.startswith("k8slint: config error: .k8slint.yaml:7:34: customRules[0].schema.properties.kind.pattern")

@@ -165,6 +165,14 @@ def test_etcd_without_backup_and_a_backup_elsewhere(tmp_path: Path):
     assert _run(tmp_path, "etcd-without-backup", cluster, elsewhere) == []
     other = elsewhere.replace("store-client.db", "store-client.other")
     assert len(_run(tmp_path, "etcd-without-backup", cluster, other)) == 1
+    # A backup that names one cluster of a namespace does not cover its neighbour.
+    neighbour = cluster.replace("name: store", "name: cache")
+    named = ("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: snap, namespace: db}\n"
+             "spec:\n  schedule: '0 * * * *'\n  jobTemplate:\n    spec:\n      template:\n"
+             "        spec:\n          restartPolicy: OnFailure\n          containers:\n"
+             "          - name: snap\n            image: bitnami/etcd:3.5\n"
+             "            command: [etcdctl, --endpoints=http://store.db.svc:2379, snapshot, save, /b/s.db]\n")
+    assert [f[1] for f in _run(tmp_path, "etcd-without-backup", cluster, neighbour, named)] == ["f1.yaml"]
 
 
 def test_no_rolling_update_strategy():

@@ -235,3 +235,38 @@ def test_extends_is_relative_to_the_extending_file_not_the_working_folder(capsys
     monkeypatch.chdir(repo / "deploy")
     out = run(capsys, "check", "app.yaml")[1]
     assert "app.yaml:5:3: error require-team-label" in out
+
+
+@pytest.mark.parametrize("target, reason", [
+    ("fifo.yaml", "not a regular file (a folder, FIFO, socket or device)"),
+    ("/dev/zero.yaml", "No such file or directory"),
+    ("big.yaml", "larger than the 1024 KiB a config may be"),
+    ("folder.yaml", "not a regular file (a folder, FIFO, socket or device)"),
+])
+def test_extends_reads_only_bounded_regular_files(capsys, tmp_path, monkeypatch, target, reason):
+    import os
+
+    os.mkfifo(tmp_path / "fifo.yaml")
+    (tmp_path / "big.yaml").write_bytes(b"# " + b"x" * (1024 * 1024) + b"\n")
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / ".k8slint.yaml").write_text(f'extends: ["{target}"]\n')
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "cm.yaml")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"k8slint: config error: .k8slint.yaml:1:11: extends[0]: cannot read {target}: {reason}")
+
+
+def test_extends_names_only_yaml_files_and_errors_never_print_a_files_contents(capsys, tmp_path,
+                                                                                monkeypatch):
+    (tmp_path / "credentials").write_text("https://bot:ghp_SECRET@github.com\n")
+    (tmp_path / "token.yaml").write_text("https://bot:ghp_" + "S" * 200 + "@github.com\n")
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".k8slint.yaml").write_text('extends: ["credentials"]\n')
+    code, _out, err = run(capsys, "check", "cm.yaml")
+    assert (code, err) == (2, "k8slint: config error: .k8slint.yaml:1:11: extends[0]: credentials is "
+                               "not a config file: packs are YAML files (.yaml, .yml)\n")
+    (tmp_path / ".k8slint.yaml").write_text('extends: ["token.yaml"]\n')
+    code, _out, err = run(capsys, "check", "cm.yaml")
+    assert code == 2 and "ghp_SSSS" in err and "S" * 100 not in err

@@ -3,6 +3,7 @@ cluster that loses its quorum for good."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..findings import Violation
@@ -65,36 +66,46 @@ def etcd_without_backup(run: RunView) -> Iterator[CrossViolation]:
         ))
 
 
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
 class _BackedUp:
-    """Whether something in the run takes snapshots of a cluster: a backup in the cluster's
-    namespace, one whose endpoints name it from another namespace (``etcd-client.db.svc``
-    names a cluster called etcd in namespace db), or, for kubeadm's external etcd, one that
-    names its hosts. All lookups, however many clusters and backups there are."""
+    """Whether something in the run takes snapshots of a cluster: a backup that names the
+    cluster by its endpoints (``etcd-client.db.svc`` names a cluster called etcd in
+    namespace db; a short name, one in the backup's own namespace), or a backup that names
+    no endpoints, in the cluster's namespace; for kubeadm's external etcd, one that names
+    its hosts. A backup that names one cluster does not cover its neighbours. All lookups,
+    however many clusters and backups there are."""
 
     def __init__(self, index: Index):
-        self.namespaces: set[str | None] = set()
+        self.namespaces: set[str | None] = set()  # of backups that name no endpoints
         self.hosts: set[str] = set()
-        self.named: set[tuple[str, str]] = set()  # (a prefix of a host's first label, namespace)
+        # (a prefix of a host's first label, a namespace the host may name)
+        self.named: set[tuple[str, str | None]] = set()
         for backup in index.etcd_backups:
             assert backup.backup is not None
-            self.namespaces.add(backup.namespace)
-            for host in backup.backup.hosts or ():
+            # Endpoints left to fill in (`<etcd-cluster-endpoints>`) name no cluster yet.
+            hosts = [h for h in backup.backup.hosts or () if _HOST.fullmatch(h)]
+            if not hosts:
+                self.namespaces.add(backup.namespace)
+            for host in hosts:
                 self.hosts.add(host)
                 labels = host.split(".")
                 first = labels[0]
                 prefixes = [first] + [first[:i] for i, c in enumerate(first) if c == "-"]
-                # A Service's name, then its namespace; or a pod's, its Service's, then it.
-                for namespace in labels[1:3]:
+                # A Service's name, then its namespace; or a pod's, its Service's, then it;
+                # a name alone is in the backup's namespace.
+                places: list[str | None] = list(labels[1:3]) or [backup.namespace]
+                for namespace in places:
                     self.named.update((prefix, namespace) for prefix in prefixes)
 
     def __call__(self, f: Facts) -> bool:
         assert f.etcd is not None
-        if any(shared in self.namespaces for shared in may_share(f.namespace)):
+        places = may_share(f.namespace)
+        if any(shared in self.namespaces for shared in places):
             return True
         if f.own_kind == "ClusterConfiguration":  # the control plane's etcd, outside the pods
             return bool(f.etcd.names & self.hosts) or bool({None, "kube-system"} & self.namespaces)
-        if f.namespace is None:
-            return False  # the run's default namespace has no name a host could give
         names = {f.name, *f.etcd.names} - {None}
-        return any((name, f.namespace) in self.named for name in names)
+        return any((name, place) in self.named for name in names for place in places)
 

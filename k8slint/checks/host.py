@@ -7,14 +7,15 @@ from collections.abc import Iterator
 
 from ..findings import Violation
 from ..model import mapping, sequence
-from ..rule import APP, View, container_rule
+from ..rule import APP_ONLY, View, container_rule
 from ._util import is_count, security_context
 
 
-@container_rule("host-port", containers=APP)
+@container_rule("host-port", containers=APP_ONLY)
 def host_port(view: View) -> Iterator[Violation]:
     # A DaemonSet runs one pod per node by design, and a drain leaves its pods where they
-    # are; with hostNetwork every port is the node's, which host-network reports.
+    # are; with hostNetwork every port is the node's, which host-network reports. Only the
+    # app containers' ports are mapped to the node: an init container's hostPort binds none.
     if view.obj.kind == "DaemonSet" or view.pod.spec.get("hostNetwork") is True:
         return
     container = view.container

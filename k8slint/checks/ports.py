@@ -33,7 +33,7 @@ def _number_problem(value: int) -> str | None:
 
 
 def _problem(value: object) -> str | None:
-    if isinstance(value, bool):
+    if isinstance(value, (bool, list, dict)):  # (its type, too, is this rule's to judge)
         return "must be a port number or a port name"
     if isinstance(value, int):
         return _number_problem(value)

@@ -57,9 +57,10 @@ def no_rolling_update_strategy(view: View) -> Iterator[Violation]:
     volumes = sequence(pod.spec.get("volumes"))
     if any(isinstance(v, dict) and "persistentVolumeClaim" in v for v in volumes):
         return
+    rolling = "Rolling" if obj.kind == "DeploymentConfig" else "RollingUpdate"  # OpenShift's word
     yield Violation(("spec", "strategy", "type"), (
         f"{called(obj)} uses the Recreate strategy: every rollout stops all its pods before it "
-        f"starts new ones, so it serves nothing until the new pods are ready; use RollingUpdate "
+        f"starts new ones, so it serves nothing until the new pods are ready; use {rolling} "
         f"(the default) unless two versions must never run side by side"
     ))
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from ..findings import Violation
+from ..loader import is_templated
 from ..rule import KUSTOMIZE_BASE, KUSTOMIZE_PATCH, ObjectView, Settings, View, object_rule
 from ..schemas import CrdVersion, Type, builtin, builtin_groups, compile_crd
 from ..validate import (
@@ -71,11 +72,19 @@ def resolve(obj: ObjectView, settings: Settings) -> Resolution:
     return obj.derived("schema", lambda: _resolve(obj, settings))
 
 
+# Files that say `apiVersion: v1` without being API objects: a kubeconfig, and the legacy
+# kube-scheduler policy file. They have no schema; they are not unknown kinds.
+NOT_API_OBJECTS = frozenset({("v1", "Config"), ("v1", "Policy")})
+
+
 def _resolve(obj: ObjectView, settings: Settings) -> Resolution:
     group, _, version = obj.api_version.rpartition("/")
     kind = obj.kind
+    if is_templated(obj.api_version) or is_templated(kind):
+        return Resolution(None)  # filled in later: never judged
     release = target(settings.kubernetes_version)
-    if group not in builtin_groups(release):  # (a CRD cannot redefine a built-in group)
+    if group not in builtin_groups(release) or (obj.api_version, kind) in NOT_API_OBJECTS:
+        # (a CRD cannot redefine a built-in group)
         crds = _crds(settings)
         key = (group, version, kind)
         if key in crds.versions:

@@ -50,6 +50,12 @@ def printable(text: str) -> str:
     return _SURROGATE.sub(_surrogate, text)
 
 
+def printable_lines(text: str) -> str:
+    """Text of several lines (``rules``, ``explain``), each made printable: the line breaks
+    stay, every other control or invisible character is shown as an escape."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
