@@ -99,8 +99,10 @@ PASSING = textwrap.dedent("""\
 # `<file>:<line>:<col>: <severity> <rule> <message>`, the text report's finding line.
 FINDING_LINE = re.compile(r"^(?P<file>\S+):(?P<line>\d+):(?P<col>\d+): (?:error|warning|info) [a-z0-9-]+ ")
 # The text report's closing summary, printed once per k8slint process pre-commit starts.
-# The summary's file count: "... in 1 of 2 files; ..." or "No findings in 2 files; ...".
-FILES_CHECKED = re.compile(r"\bin (?:\d+ of )?(\d+) files?; \d+ documents?, \d+ objects? checked")
+# The summary's file count: "... in 1 of 2 files; ..." or "No findings in 2 files; ...",
+# with the fixable findings counted between ("; 1 fixable with k8slint fix --unsafe-fixes").
+FILES_CHECKED = re.compile(r"\bin (?:\d+ of )?(\d+) files?; (?:\d+ fixable with k8slint fix[^;]*; )?"
+                           r"\d+ documents?, \d+ objects? checked")
 
 # What git keeps from the environment: a GIT_DIR or GIT_INDEX_FILE left by an outer git hook
 # (pytest run from a hook in this checkout) must not point the scratch repository elsewhere.

@@ -118,7 +118,8 @@ def test_meta_findings_exact(capsys, here):
         "a graceful stop command)",
         "d.yaml:16:20: info unused-suppression # k8slint: ignore=missing-termination-grace-period silences "
         "nothing here: the finding it was written for is gone; remove it",
-        "4 findings (0 errors, 1 warning, 3 info) in 1 of 1 file; 1 document, 1 object checked; 1 suppressed.",
+        "4 findings (0 errors, 1 warning, 3 info) in 1 of 1 file; 1 fixable with k8slint fix --unsafe-fixes; "
+        "1 document, 1 object checked; 1 suppressed.",
     ]
 
 
