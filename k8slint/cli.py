@@ -317,11 +317,16 @@ def fix(paths: tuple[str, ...], unsafe_fixes: bool, show_diff: bool, config_path
     except UsageError as exc:
         raise click.UsageError(str(exc)) from None
     total: dict[str, int] = {}
-    changed = refused = 0
+    changed = refused = unmade = 0
     for done in report.files:
         if done.refused is not None:
             refused += 1
-            _say(f"k8slint: {done.file}: not fixed: {done.refused}")
+            _say(printable(f"k8slint: {done.file}: not fixed: {done.refused}"))
+            continue
+        for why in done.skipped:
+            unmade += 1
+            _say(printable(f"k8slint: {done.file}:{why}"))
+        if not done.fixed:
             continue
         changed += 1
         if show_diff:
@@ -337,6 +342,8 @@ def fix(paths: tuple[str, ...], unsafe_fixes: bool, show_diff: bool, config_path
         line += " (" + ", ".join(f"{rule} {n}" for rule, n in sorted(total.items())) + ")"
     if report.left_unsafe:
         line += f"; {report.left_unsafe} more with --unsafe-fixes"
+    if unmade:
+        line += f"; {unmade} {'fix' if unmade == 1 else 'fixes'} not made"
     if refused:
         line += f"; {refused} {'file' if refused == 1 else 'files'} left untouched"
     _say(printable(line))
@@ -344,7 +351,7 @@ def fix(paths: tuple[str, ...], unsafe_fixes: bool, show_diff: bool, config_path
         _say(f"k8slint: error: {problem}")
     if report.problems:
         return 2
-    return 1 if refused or (show_diff and changed) else 0
+    return 1 if refused or unmade or (show_diff and changed) else 0
 
 
 def printable_diff(diff: str) -> str:

@@ -14,6 +14,9 @@ caller is told why.
 
 from __future__ import annotations
 
+import bisect
+import copy
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -21,7 +24,7 @@ from typing import Any, NamedTuple
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .fixes import REMOVE, RENAME, SET, Edit, Fix, NotApplicable, applied
+from .fixes import REMOVE, RENAME, SET, Edit, Fix, NotApplicable, apply_edit
 from .loader import LoadedFile, load_text, scalar_value
 
 _BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")
@@ -57,6 +60,16 @@ class Outcome(NamedTuple):
 def fix_bytes(raw: bytes, planned: Sequence[Planned], *, json_file: bool) -> Outcome:
     """The file with every fix it can take made; raises Refused for a file it will not edit
     (not UTF-8, does not parse, or would not read back as intended)."""
+    bom, text, loaded = _readable(raw, json_file)
+    new_text, made, skipped = fix_text(text, loaded, planned, json_file=json_file)
+    if not made:
+        return Outcome(None, [], skipped)
+    return Outcome((_UTF8_BOM if bom else b"") + new_text.encode("utf-8"), made, skipped)
+
+
+def _readable(raw: bytes, json_file: bool) -> tuple[bool, str, LoadedFile]:
+    """Whether the file starts with a UTF-8 BOM, its text after it, and what it reads as;
+    Refused for a file that is not edited."""
     bom = raw.startswith(_UTF8_BOM)
     body = raw[len(_UTF8_BOM):] if bom else raw
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -68,17 +81,14 @@ def fix_bytes(raw: bytes, planned: Sequence[Planned], *, json_file: bool) -> Out
     loaded = load_text(text, json_file=json_file)
     if loaded.problem is not None:
         raise Refused("the file does not parse")
-    new_text, made, skipped = fix_text(text, loaded, planned, json_file=json_file)
-    if not made:
-        return Outcome(None, [], skipped)
-    return Outcome((_UTF8_BOM if bom else b"") + new_text.encode("utf-8"), made, skipped)
+    return bom, text, loaded
 
 
 def fix_text(text: str, loaded: LoadedFile, planned: Sequence[Planned], *,
              json_file: bool) -> tuple[str, list[Planned], list[tuple[Planned, str]]]:
     """Plan every fix's splices (a fix whose edits cannot all be made is skipped), apply
     them, and check what the new text reads as."""
-    editor = _Editor(text, json_file)
+    editor = _Editor(text, json_file, loaded)
     splices: list[Splice] = []
     made: list[Planned] = []
     skipped: list[tuple[Planned, str]] = []
@@ -105,15 +115,103 @@ def fix_text(text: str, loaded: LoadedFile, planned: Sequence[Planned], *,
     return new, made, skipped
 
 
-def text_replacements(text: str, loaded: LoadedFile, item: Planned, *,
-                      json_file: bool) -> list[Splice]:
-    """One fix's splices alone (for SARIF's replacements); Refused when it has none."""
-    editor = _Editor(text, json_file)
-    node, _ = _object_node(loaded, item.unit)
+class Replacement(NamedTuple):
+    """A region of the original text and what replaces it, as SARIF writes one: lines from
+    1, columns from 1 in code points, the end exclusive; lines end at CR, LF or CRLF, and
+    a UTF-8 BOM is not part of the first line."""
+
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+# When the fixes of a file, made together, do not read back as intended, each is checked
+# alone, a parse of the file each: this many at most, the others are given no replacements.
+MAX_SEPARATE_CHECKS = 100
+
+
+def fix_replacements(raw: bytes, planned: Sequence[Planned], *,
+                     json_file: bool) -> list[list[Replacement] | None]:
+    """Each fix as replacements of the file's text, the splices ``fix`` makes for it: None
+    for a fix that cannot be made, or whose text would not read back as intended, and for
+    every fix of a file ``fix`` does not edit. The fixes are checked together (one parse);
+    when that fails, one by one."""
     try:
-        return [editor.splice(node, edit, i) for i, edit in enumerate(item.fix.edits)]
-    except NotApplicable as exc:
-        raise Refused(str(exc)) from None
+        _, text, loaded = _readable(raw, json_file)
+    except Refused:
+        return [None] * len(planned)
+    editor = _Editor(text, json_file, loaded)
+    own: list[list[Splice] | None] = []
+    for item in planned:
+        try:
+            node, _ = _object_node(loaded, item.unit)
+            own.append([editor.splice(node, edit, i) for i, edit in enumerate(item.fix.edits)])
+        except (Refused, NotApplicable):
+            own.append(None)
+    made = [(item, splices) for item, splices in zip(planned, own, strict=True) if splices is not None]
+    try:
+        _verify(loaded, _spliced(text, [s for _, splices in made for s in splices]),
+                [item for item, _ in made], json_file)
+    except (Refused, NotApplicable):
+        checks = 0
+        for n, (item, splices) in enumerate(zip(planned, own, strict=True)):
+            if splices is None:
+                continue
+            checks += 1
+            try:
+                if checks > MAX_SEPARATE_CHECKS:
+                    raise Refused("not checked")
+                _verify(loaded, _spliced(text, splices), [item], json_file)
+            except (Refused, NotApplicable):
+                own[n] = None
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+    out: list[list[Replacement] | None] = []
+    for splices in own:
+        try:
+            out.append(None if splices is None else [
+                _replacement(text, starts, start, end, new) for start, end, new in _merged(text, splices)])
+        except Refused:
+            out.append(None)
+    return out
+
+
+# The line ends SARIF counts lines by.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _merged(text: str, splices: list[Splice]) -> list[tuple[int, int, str]]:
+    """Splices as regions that neither overlap nor touch (SARIF's replacements must not
+    overlap): splices at one offset, or running into each other, become one region whose
+    text is what ``_spliced`` makes of them."""
+    regions: list[tuple[int, int, str]] = []
+    for s in sorted(splices, key=lambda s: (s.start, -s.depth, s.order)):
+        if regions and s.start <= regions[-1][1]:
+            start, end, new = regions[-1]
+            regions[-1] = (start, max(end, s.end), new + text[end:max(end, s.start)] + s.text)
+        else:
+            regions.append((s.start, s.end, s.text))
+    return regions
+
+
+def _replacement(text: str, starts: list[int], start: int, end: int, new: str) -> Replacement:
+    """One region as lines and columns. An insertion after the file's last line break
+    would be on a line the file does not have: it is made at the end of the last line
+    instead, before that break (the same text results)."""
+    brk = next((b for b in ("\r\n", "\n", "\r") if text.endswith(b)), "")
+    if start == len(text) and brk:
+        if not new.endswith(brk):
+            raise Refused("the insertion at the end of the file does not end its line")
+        start = end = len(text) - len(brk)
+        new = brk + new[:-len(brk)]
+    (line, column), (end_line, end_column) = _position(starts, start), _position(starts, end)
+    return Replacement(line, column, end_line, end_column, new)
+
+
+def _position(starts: list[int], offset: int) -> tuple[int, int]:
+    line = bisect.bisect_right(starts, offset) - 1
+    return line + 1, offset - starts[line] + 1
 
 
 def _spliced(text: str, splices: list[Splice]) -> str:
@@ -147,19 +245,21 @@ def _verify(loaded: LoadedFile, new: str, made: list[Planned], json_file: bool) 
         prefix = ("items", item.unit[1]) if item.unit[1] >= 0 else ()
         by_document.setdefault(item.unit[0], []).extend((prefix, e) for e in item.fix.edits)
     for index, edits in by_document.items():
-        data = expected[index]
+        data = copy.deepcopy(expected[index])  # once a document: a copy per edit is quadratic
         for prefix, edit in edits:
-            data = applied(data, prefix, [edit])
+            apply_edit(data, prefix + edit.path, edit)
         expected[index] = data
     again = load_text(new, json_file=json_file)
     if again.problem is not None:
         raise Refused(f"the edited file would not parse ({again.problem.message}); left untouched")
     if len(again.documents) != len(expected):
         raise Refused("the edited file would have another number of documents; left untouched")
-    for document, want in zip(again.documents, expected, strict=True):
+    for document, before, want in zip(again.documents, loaded.documents, expected, strict=True):
+        if len(document.duplicates) > len(before.duplicates):
+            raise Refused(f"document {document.index + 1} would repeat a key; left untouched")
         if document.data != want:
-            raise Refused(f"document {document.index + 1} would read differently from the intended "
-                          f"change (an anchor shared with another object?); left untouched")
+            raise Refused(f"document {document.index + 1} would read differently from the original "
+                          f"with the intended change; left untouched")
 
 
 # --- the editor -----------------------------------------------------------------------------
@@ -168,9 +268,10 @@ def _verify(loaded: LoadedFile, new: str, made: list[Planned], json_file: bool) 
 class _Editor:
     """Turns one edit into one splice of ``text``."""
 
-    def __init__(self, text: str, json_file: bool):
+    def __init__(self, text: str, json_file: bool, loaded: LoadedFile):
         self.text = text
         self.json = json_file
+        self.shared = _shared_nodes(loaded)
         found = _BREAK.search(text)
         self.newline = found.group() if found and found.group() in ("\r\n", "\r", "\n") else "\n"
 
@@ -178,6 +279,7 @@ class _Editor:
         node = obj
         path = edit.path
         for i, step in enumerate(path[:-1]):
+            self._not_shared(node, path)
             child = _child(node, step)
             if child is None:
                 if edit.op != SET or not isinstance(node, MappingNode):
@@ -187,10 +289,13 @@ class _Editor:
                     value = {key: value}
                 return self._insert(node, step, value, None, order)
             node = child[1]
+        self._not_shared(node, path)
         if not isinstance(node, MappingNode):
             raise Refused(f"{_dotted(path[:-1]) or 'the object'} is not a mapping")
         last = path[-1]
         entry = _entry(node, last)
+        if entry is not None and edit.op == SET:
+            self._not_shared(entry[1], path)
         if edit.op == SET:
             if entry is None:
                 return self._insert(node, last, edit.value, edit.after, order)
@@ -206,6 +311,13 @@ class _Editor:
         if edit.op == REMOVE:
             return self._remove(node, entry, order)
         raise Refused(f"unknown edit {edit.op!r}")
+
+    def _not_shared(self, node: Node, path: tuple) -> None:
+        """An edit inside a node that an alias repeats elsewhere would change every place
+        that repeats it: refused, with the place named."""
+        if id(node) in self.shared:
+            raise Refused(f"{_dotted(path)} lies in a node shared through an anchor (&name, *name): "
+                          f"an edit there changes every place that uses it")
 
     # -- inserting -----------------------------------------------------------------------
 
@@ -351,7 +463,14 @@ def _reads_as(text: str, value: Any) -> bool:
 
 def yaml_block(value: dict, step: int) -> list[str]:
     """A mapping as block YAML lines, written by ruamel.yaml with the file's indentation
-    step, YAML 1.1 quoting (so ``"yes"`` stays a string), no directive, no document end."""
+    step, YAML 1.1 quoting (so ``"yes"`` stays a string), no directive, no document end.
+    Remembered by value: a file of 10,000 containers asks for the same few lines each time,
+    and a ruamel.yaml dump costs milliseconds."""
+    return list(_yaml_block(json.dumps(value), step))
+
+
+@functools.lru_cache(maxsize=1024)
+def _yaml_block(value: str, step: int) -> tuple[str, ...]:
     import io
 
     from ruamel.yaml import YAML
@@ -362,13 +481,13 @@ def yaml_block(value: dict, step: int) -> list[str]:
     writer.default_flow_style = False
     writer.width = 4096
     out = io.StringIO()
-    writer.dump(value, out)
+    writer.dump(json.loads(value), out)
     lines = out.getvalue().split("\n")
     if lines[:2] == ["%YAML 1.1", "---"]:
         lines = lines[2:]
     while lines and lines[-1] in ("", "...", "---"):
         lines.pop()
-    return lines
+    return tuple(lines)
 
 
 # --- nodes ----------------------------------------------------------------------------------
@@ -397,6 +516,25 @@ def _child(node: Node, step: Any) -> tuple[Node | None, Node] | None:
 def _value(node: Node, key: str) -> Node | None:
     found = _entry(node, key) if isinstance(node, MappingNode) else None
     return found[1] if found else None
+
+
+def _shared_nodes(loaded: LoadedFile) -> set[int]:
+    """The ids of the nodes an alias repeats (each node walked once)."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    stack: list[Node] = [d.root for d in loaded.documents]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return shared
 
 
 def _indent_step(mapping: MappingNode) -> int:

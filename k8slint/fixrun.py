@@ -31,6 +31,7 @@ class FileFix(NamedTuple):
     fixed: Counter  # rule id -> fixes made
     refused: str | None  # why the file was left untouched
     diff: str
+    skipped: tuple[str, ...] = ()  # fixes not made in a file otherwise fixed, each saying why
 
 
 class FixReport(NamedTuple):
@@ -73,7 +74,7 @@ def run_fix(options: Options, config: object, *, unsafe: bool, diff: bool,
                 raise Refused("not a regular file")
             with open(real, "rb") as stream:
                 raw = stream.read()
-            new, fixed = _fix_rounds(raw, findings, display, source, unsafe, relint)
+            new, fixed, skipped = _fix_rounds(raw, findings, display, source, unsafe, relint)
         except Refused as exc:
             files.append(FileFix(display, Counter(), str(exc), ""))
             continue
@@ -81,6 +82,8 @@ def run_fix(options: Options, config: object, *, unsafe: bool, diff: bool,
             problems.append(f"cannot read {display}: {exc.strerror or exc}")
             continue
         if new is None:
+            if skipped:
+                files.append(FileFix(display, Counter(), None, "", skipped))
             continue
         text_diff = _diff(display, raw, new) if diff else ""
         if not diff:
@@ -91,18 +94,22 @@ def run_fix(options: Options, config: object, *, unsafe: bool, diff: bool,
             except OSError as exc:
                 problems.append(f"cannot write {display}: {exc.strerror or exc}")
                 continue
-        files.append(FileFix(display, fixed, None, text_diff))
+        files.append(FileFix(display, fixed, None, text_diff, skipped))
     return FixReport(files, outcome, left_unsafe, problems)
 
 
 def _fix_rounds(raw: bytes, findings: list[Finding], display: str, exact: str, unsafe: bool,
-                relint: _Relinter) -> tuple[bytes | None, Counter]:
+                relint: _Relinter) -> tuple[bytes | None, Counter, tuple[str, ...]]:
+    """The file's new bytes (None when unchanged), the fixes made by rule, and the fixes
+    not made, each as ``LINE:COLUMN: RULE not fixed: REASON`` (positions in the new text)."""
     json_file = display.lower().endswith(".json")
     fixed: Counter = Counter()
     current = raw
+    skipped: tuple[str, ...] = ()
     for _ in range(MAX_ROUNDS):
         planned = [Planned(f.unit, f.fix) for f in findings if f.fix is not None]
         result = fix_bytes(current, planned, json_file=json_file)
+        skipped = tuple(_why_not(item, reason, findings) for item, reason in result.skipped)
         if result.new is None:
             break
         for item in result.applied:
@@ -111,11 +118,20 @@ def _fix_rounds(raw: bytes, findings: list[Finding], display: str, exact: str, u
         findings = [f for f in relint.findings(display, exact, current) if wanted(f, unsafe)]
         if not findings:
             break
-    return (current if current != raw else None), fixed
+    return (current if current != raw else None), fixed, skipped
 
 
 def _rule_of(item: Planned, findings: list[Finding]) -> str:
-    return next(f.rule for f in findings if f.fix is item.fix and f.unit == item.unit)
+    return _finding_of(item, findings).rule
+
+
+def _finding_of(item: Planned, findings: list[Finding]) -> Finding:
+    return next(f for f in findings if f.fix is item.fix and f.unit == item.unit)
+
+
+def _why_not(item: Planned, reason: str, findings: list[Finding]) -> str:
+    f = _finding_of(item, findings)
+    return f"{f.line}:{f.column}: {f.rule} not fixed: {reason}"
 
 
 class _Relinter:
