@@ -32,7 +32,7 @@ RULES = {
     'missing-config-reference': ('warning', False, None),
     'missing-image-pull-policy': ('warning', True, None),
     'missing-pod-disruption-budget': ('warning', True, None),
-    'missing-prestop-hook': ('warning', True, None),
+    'missing-prestop-hook': ('warning', True, {'type': 'object', 'additionalProperties': False, 'properties': {'sleepSeconds': {'type': 'integer', 'minimum': 1, 'default': 5, 'description': 'The seconds of the preStop sleep action that `k8slint fix --unsafe-fixes` adds.'}}}),
     'missing-readiness-probe': ('warning', True, None),
     'missing-required-field': ('error', True, None),
     'missing-termination-grace-period': ('warning', True, {'type': 'object', 'additionalProperties': False, 'properties': {'minimumSeconds': {'type': 'integer', 'minimum': 1, 'default': 1, 'description': 'Also report grace periods shorter than this many seconds (0 is always reported).'}}}),

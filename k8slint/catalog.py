@@ -43,6 +43,9 @@ class RuleMeta(NamedTuple):
     origin: str | None = None
     schema: Any = None
     message: str = ""
+    # What ``k8slint fix`` can do: safe, unsafe or none, and one line saying what it does.
+    autofix: str = "none"
+    autofix_action: str = ""
 
     @property
     def custom(self) -> bool:
@@ -95,7 +98,21 @@ def _read(path: Path) -> RuleMeta:
         references=tuple(data.get("references") or ()),
         params=data.get("params"),
         security_severity=_security_severity(path, data.get("securitySeverity"), tags),
+        autofix=_autofix(path, data),
+        autofix_action=(data.get("autofixAction") or "").strip(),
     )
+
+
+def _autofix(path: Path, data: dict) -> str:
+    """``autofix``: safe, unsafe or none (the default); a fix needs its one line."""
+    from .fixes import LEVELS, NONE
+
+    level = data.get("autofix", NONE)
+    if level not in LEVELS:
+        raise CatalogError(f"{path}: autofix must be one of {', '.join(LEVELS)}; got {level!r}")
+    if (level != NONE) != bool(data.get("autofixAction")):
+        raise CatalogError(f"{path}: autofixAction says what the fix does; only a rule with a fix has one")
+    return str(level)
 
 
 _SCORE = re.compile(r"(?:10|[0-9])\.[0-9]")

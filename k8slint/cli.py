@@ -1,4 +1,4 @@
-"""The command line: ``k8slint check``, ``k8slint rules``, ``k8slint explain``.
+"""The command line: ``k8slint check``, ``fix``, ``rules``, ``explain``.
 
 Only click is imported here; each command imports what it needs when it runs.
 """
@@ -255,6 +255,110 @@ def _append_step_summary(path: str, summary: RunSummary) -> None:
             stream.write(step_summary(summary))
     except OSError as exc:
         _say(f"k8slint: cannot write the job summary: {exc.strerror or exc}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also make the fixes that change behaviour (see `k8slint rules`: fix*).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print a unified diff of the fixes and write nothing; exit 1 when there is one.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (default: the nearest .k8slint.yaml from here up to the repository root).")
+@click.option("--enable", multiple=True, type=RuleId(), help="Run RULE too (repeatable).")
+@click.option("--disable", multiple=True, type=RuleId(), help="Do not run RULE (repeatable).")
+@click.option("--kubernetes-version", metavar="1.N",
+              help="The Kubernetes release to target, 1.28 to 1.37 [default: the config's "
+                   "kubernetesVersion, else 1.37].")
+@click.option("--no-gitignore", is_flag=True, help="In folders, fix files git ignores too.")
+@click.option("--pre-commit", "hook", is_flag=True,
+              help="PATHS are files the pre-commit hook passes (see `check --pre-commit`).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes for the lint; 0 (the default) uses every CPU.")
+def fix(paths: tuple[str, ...], unsafe_fixes: bool, show_diff: bool, config_path: str | None,
+        enable: tuple[str, ...], disable: tuple[str, ...], kubernetes_version: str | None,
+        no_gitignore: bool, hook: bool, jobs: int) -> int:
+    """Repair in place what has one right answer: PATHS are files or folders (not stdin).
+
+    Safe fixes change nothing a cluster does; --unsafe-fixes adds those that change
+    behaviour. Every other byte of a file stays. Exit codes: 0 done, 1 --diff found
+    something to change or a file was left untouched, 2 usage, configuration or I/O error.
+    """
+    from .catalog import rule_index
+    from .config import ConfigError
+    from .engine import UsageError
+    from .fixrun import run_fix
+    from .report.text import printable
+    from .session import Options, effective_config
+
+    if hook:
+        _refuse_hook_options(paths)
+    if "-" in paths and not hook:
+        raise click.BadParameter("fix edits files: standard input cannot be fixed", param_hint="PATHS")
+    if kubernetes_version is not None:
+        from .versions import supported
+
+        try:
+            supported(kubernetes_version)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--kubernetes-version") from None
+    options = Options(paths, enable, disable, config_path, jobs, kubernetes_version=kubernetes_version,
+                      gitignore=not no_gitignore, walk_rules_for_named=hook)
+    try:
+        config = effective_config(options)
+        known = [*rule_index(), *(rule.id for rule in config.custom_rules)]
+        _known_rules("--enable", enable, known)
+        _known_rules("--disable", disable, known)
+        report = run_fix(options, config, unsafe=unsafe_fixes, diff=show_diff, say=_say)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _say(f"k8slint: config error: {problem}")
+        return 2
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from None
+    total: dict[str, int] = {}
+    changed = refused = unmade = 0
+    for done in report.files:
+        if done.refused is not None:
+            refused += 1
+            _say(printable(f"k8slint: {done.file}: not fixed: {done.refused}"))
+            continue
+        for why in done.skipped:
+            unmade += 1
+            _say(printable(f"k8slint: {done.file}:{why}"))
+        if not done.fixed:
+            continue
+        changed += 1
+        if show_diff:
+            click.echo(printable_diff(done.diff), nl=False)
+        for rule, n in done.fixed.items():
+            total[rule] = total.get(rule, 0) + n
+    count = sum(total.values())
+    verb = "would fix" if show_diff else "fixed"
+    word = "finding" if count == 1 else "findings"
+    files = "file" if changed == 1 else "files"
+    line = f"k8slint: {verb} {count} {word} in {changed} {files}"
+    if total:
+        line += " (" + ", ".join(f"{rule} {n}" for rule, n in sorted(total.items())) + ")"
+    if report.left_unsafe:
+        line += f"; {report.left_unsafe} more with --unsafe-fixes"
+    if unmade:
+        line += f"; {unmade} {'fix' if unmade == 1 else 'fixes'} not made"
+    if refused:
+        line += f"; {refused} {'file' if refused == 1 else 'files'} left untouched"
+    _say(printable(line))
+    for problem in report.problems:
+        _say(f"k8slint: error: {problem}")
+    if report.problems:
+        return 2
+    return 1 if refused or unmade or (show_diff and changed) else 0
+
+
+def printable_diff(diff: str) -> str:
+    """A diff with each line made printable (a manifest's text must not drive a terminal)."""
+    from .report.text import printable
+
+    return "".join(printable(line.rstrip("\r\n")) + "\n" for line in diff.splitlines(keepends=True))
 
 
 @cli.command()

@@ -18,7 +18,8 @@ def rules_text(enabled: dict[str, str], custom: Sequence[CustomRule] = ()) -> st
     for m in metas:
         state = enabled.get(m.id, "off")
         origin = f" [custom rule, {m.origin}]" if m.custom else ""
-        lines.append(f"{m.id:<{width}}  {state:<7}  {m.summary}{origin}")
+        fix = {"safe": "fix", "unsafe": "fix*"}.get(m.autofix, "")
+        lines.append(f"{m.id:<{width}}  {state:<7}  {fix:<4}  {m.summary}{origin}")
     return "\n".join(lines) + "\n"
 
 
@@ -41,6 +42,7 @@ def rules_json(enabled: dict[str, str], custom: Sequence[CustomRule] = ()) -> st
                 "effectiveSeverity": enabled.get(m.id), "summary": m.summary,
                 "appliesTo": applies_to(m.id, custom), "tags": list(m.tags),
                 "securitySeverity": m.security_severity, "custom": m.custom, "definedIn": m.origin,
+                "autofix": m.autofix, "autofixAction": m.autofix_action or None,
             }
             for m in with_custom(meta(c) for c in custom).values()
         ],
@@ -50,9 +52,10 @@ def rules_json(enabled: dict[str, str], custom: Sequence[CustomRule] = ()) -> st
 
 def rules_table(link: str = "docs/rules.md") -> str:
     """The Markdown table the README embeds between its rules markers."""
-    lines = ["| rule | severity | on by default | what it finds |", "|---|---|---|---|"]
+    lines = ["| rule | severity | on by default | autofix | what it finds |", "|---|---|---|---|---|"]
     lines.extend(
-        f"| [`{m.id}`]({link}#{m.id}) | {m.severity} | {'yes' if m.enabled else 'no'} | {m.summary} |"
+        f"| [`{m.id}`]({link}#{m.id}) | {m.severity} | {'yes' if m.enabled else 'no'} | "
+        f"{'' if m.autofix == 'none' else m.autofix} | {m.summary} |"
         for m in catalog().values()
     )
     return "\n".join(lines) + "\n"
@@ -79,6 +82,8 @@ def explain(rule: RuleMeta, custom: Sequence[CustomRule] = ()) -> str:
         "",
         "Fix:",
         _indent(rule.fix),
+        "",
+        f"Autofix: {autofix_words(rule)}",
     ]
     if rule.instead:
         parts += ["", "Instead:", _indent(rule.instead)]
@@ -112,6 +117,15 @@ def _yaml(value: object) -> str:
     import yaml
 
     return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False).rstrip("\n")
+
+
+def autofix_words(rule: RuleMeta) -> str:
+    """What ``k8slint fix`` does for the rule, in one line."""
+    if rule.autofix == "safe":
+        return f"safe (`k8slint fix`). {rule.autofix_action}"
+    if rule.autofix == "unsafe":
+        return f"unsafe (`k8slint fix --unsafe-fixes`). {rule.autofix_action}"
+    return "none: k8slint fix leaves it to you."
 
 
 def security_band(score: str) -> str:
@@ -171,6 +185,8 @@ def rules_markdown(custom: Sequence[CustomRule] = ()) -> str:
             "### Fix",
             "",
             m.fix,
+            "",
+            f"Autofix: {autofix_words(m)}",
         ]
         if m.instead:
             out += ["", "### Use instead", "", "```yaml", m.instead, "```"]

@@ -307,7 +307,7 @@ class Engine:
         return make_finding(
             rule_id, self.severities[rule_id], violation.message, file.display,
             Span(*locate(obj.node, violation.path)), obj=ref, path=tuple(violation.path),
-            stable=stable_path(obj.data, violation.path),
+            stable=stable_path(obj.data, violation.path), fix=violation.fix,
         )
 
     def _duplicate(self, file: _File, document: Document, objs: list[K8sObject], dup: DuplicateKey,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from .fixes import Fix
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
@@ -14,6 +17,7 @@ class Violation(NamedTuple):
 
     path: tuple
     message: str
+    fix: Fix | None = None  # the repair, when the rule knows the one right answer
 
 
 class ObjectRef(NamedTuple):
@@ -67,6 +71,9 @@ class Finding(NamedTuple):
     # (document index, list item index or -1): where the object sits in its file, which
     # a suppression annotation covers whatever the object's name.
     unit: tuple = ()
+    # The rule's repair (edits by path inside the object), when it has one: what `check`
+    # marks as fixable, `fix` applies and SARIF carries as a fix.
+    fix: Fix | None = None
 
     @property
     def sort_key(self) -> tuple:
@@ -109,7 +116,7 @@ def identity(f: Finding) -> tuple:
 
 def make_finding(rule: str, severity: str, message: str, file: str, where: Span, *,
                  source: str = "", obj: ObjectRef | None = None, path: tuple = (),
-                 stable: str = "") -> Finding:
+                 stable: str = "", fix: Fix | None = None) -> Finding:
     """The one place a finding is made, for every rule and every kind of finding (a
     rule's check, a cross-object rule, a file that does not parse, a suppression's own
     finding): file, position, object identity and path are stamped here, always alike."""
@@ -120,7 +127,7 @@ def make_finding(rule: str, severity: str, message: str, file: str, where: Span,
     return Finding(rule, severity, message, file, line, column, end_line, end_column,
                    obj.api_version, obj.kind, obj.namespace, obj.name, path,
                    stable_path=stable, source=obj.source, object_key=obj.object_key,
-                   unit=obj.unit)
+                   unit=obj.unit, fix=fix)
 
 
 def dotted(path: Sequence[Any]) -> str:

@@ -62,6 +62,14 @@ def write_text(path: str, text: str) -> None:
     _replace_atomically(real, data, confine=cwd if through_link or is_within(real, cwd) else None)
 
 
+def replace_file(real: str, data: bytes, *, confine: str, mode: int) -> None:
+    """Replace the regular file ``real`` (a resolved path inside ``confine``) with ``data``,
+    atomically, keeping its permission bits: how ``k8slint fix`` writes a manifest."""
+    if not is_within(real, confine):
+        raise WriteRefused(f"{real} is outside {confine}; not written")
+    _replace_atomically(real, data, confine=confine, mode=mode)
+
+
 def _stream_fd(path: str) -> int | None:
     """The open descriptor a stream name stands for: written to as it is, never reopened
     (reopening a redirected file would write from its start)."""
@@ -89,7 +97,8 @@ def _write_directly(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _replace_atomically(target: str, data: bytes, confine: str | None = None) -> None:
+def _replace_atomically(target: str, data: bytes, confine: str | None = None,
+                        mode: int | None = None) -> None:
     """Replace ``target`` (a resolved path) with ``data``. The folder is opened once and
     everything after happens relative to that open folder, so a link swapped into the path
     meanwhile cannot redirect the write; ``confine``: the folder it must still lie in."""
@@ -106,6 +115,8 @@ def _replace_atomically(target: str, data: bytes, confine: str | None = None) ->
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666, dir_fd=dir_fd)
         try:
             try:
+                if mode is not None:
+                    os.fchmod(fd, mode)
                 _write_all(fd, data)
             finally:
                 os.close(fd)

@@ -83,10 +83,11 @@ def test_text_report_whole_output(capsys, tree):
     assert code == 1
     assert err == ""
     assert out == (
-        'deploy/bad.yml:9:5: error latest-tag-drift image "example/app:latest" follows the '
+        'deploy/bad.yml:9:5: error latest-tag-drift [fix*] image "example/app:latest" follows the '
         "moving tag latest but imagePullPolicy is IfNotPresent: each node keeps whichever latest "
         "it pulled first, so replicas run different code; pin a version tag or digest\n"
-        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 3 documents, 3 objects checked.\n"
+        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 1 fixable with k8slint fix --unsafe-fixes; "
+        "3 documents, 3 objects checked.\n"
     )
 
 
@@ -145,7 +146,8 @@ def test_parse_error_does_not_stop_other_files(capsys, tree):
     lines = out.splitlines()
     assert lines[0].startswith("deploy/bad.yml:9:5: error latest-tag-drift ")
     assert lines[1] == "deploy/broken.yaml:2:8: error parse-error invalid YAML: while parsing a flow node: did not find expected node content"
-    assert lines[2] == "2 findings (2 errors, 0 warnings, 0 info) in 2 of 3 files; 3 documents, 3 objects checked."
+    assert lines[2] == ("2 findings (2 errors, 0 warnings, 0 info) in 2 of 3 files; 1 fixable with k8slint fix "
+                        "--unsafe-fixes; 3 documents, 3 objects checked.")
 
 
 def test_a_walk_skips_files_that_do_not_parse_and_are_not_manifests(capsys, tree):
@@ -155,8 +157,8 @@ def test_a_walk_skips_files_that_do_not_parse_and_are_not_manifests(capsys, tree
     code, out, _ = run(capsys, "check", "deploy")
     lines = out.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == ["deploy/bad.yml"]
-    assert lines[-1] == ("1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 3 documents, "
-                         "3 objects checked; 2 files skipped as not manifests.")
+    assert lines[-1] == ("1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 1 fixable with k8slint fix "
+                         "--unsafe-fixes; 3 documents, 3 objects checked; 2 files skipped as not manifests.")
     # Named on the command line, the same file is reported.
     code, out, _ = run(capsys, "check", "deploy/tsconfig.json")
     assert code == 1
@@ -172,6 +174,7 @@ def test_json_report_shape(capsys, tree):
     assert report["summary"] == {
         "files": 2, "documents": 3, "objects": 3, "patchesSkipped": 0, "notManifests": 0, "gitIgnored": 0, "linksOut": 0,
         "kubernetesVersion": "1.37", "objectsWithoutSchema": {}, "findings": 1, "suppressed": 0, "baselineKnown": 0, "error": 1, "warning": 0, "info": 0,
+        "fixable": 0, "fixableUnsafe": 1,  # the latest-tag-drift finding: [fix*]
     }
     (finding,) = report["findings"]
     assert finding == {
@@ -231,7 +234,8 @@ def test_folder_walk_rules(capsys, tree):
     (tree / "deploy" / "link").symlink_to(tree / "deploy")  # a loop
     code, out, _ = run(capsys, "check", "deploy")
     assert code == 1
-    assert out.splitlines()[-1] == "1 finding (1 error, 0 warnings, 0 info) in 1 of 3 files; 5 documents, 5 objects checked."
+    assert out.splitlines()[-1] == ("1 finding (1 error, 0 warnings, 0 info) in 1 of 3 files; 1 fixable with k8slint fix "
+                                    "--unsafe-fixes; 5 documents, 5 objects checked.")
 
 
 @pytest.mark.parametrize("command", [[], ["check"], ["rules"], ["explain"]])
@@ -298,8 +302,8 @@ def test_kustomize_patches_are_skipped_and_counted(capsys, tree):
     code, out, _ = run(capsys, "check", "overlay")
     assert code == 1
     assert out.splitlines()[-1] == (
-        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 2 documents, 2 objects checked; "
-        "2 kustomize patch files skipped; 1 object of 1 kind had no schema."
+        "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 1 fixable with k8slint fix --unsafe-fixes; "
+        "2 documents, 2 objects checked; 2 kustomize patch files skipped; 1 object of 1 kind had no schema."
     )  # the Kustomization: a kind no schema of the run describes, counted as the others
     # As pre-commit passes them: named one by one, from the repository's root.
     code, out, _ = run(capsys, "check", "overlay/patches/replicas.yaml", "overlay/resources.yaml")

@@ -112,7 +112,7 @@ def test_params(capsys, repo):
     )
     out = run(capsys, "check", "deploy")[1]
     assert out.splitlines()[0] == (
-        "deploy/pod.yaml:6:3: error missing-termination-grace-period terminationGracePeriodSeconds "
+        "deploy/pod.yaml:6:3: error missing-termination-grace-period [fix*] terminationGracePeriodSeconds "
         "is 5, below the 30 s this repository sets as the least a clean shutdown needs "
         "(params.minimumSeconds); raise it"
     )

@@ -556,7 +556,7 @@ def test_rules_and_explain_show_custom_rules_and_their_file(capsys, repo):
         "id": "require-team-label", "severity": "error", "enabled": True, "effectiveSeverity": "warning",
         "summary": "Workloads carry a team label",
         "appliesTo": "`DaemonSet`, `Deployment`, `StatefulSet`", "tags": ["custom"],
-        "securitySeverity": None, "custom": True, "definedIn": ".k8slint.yaml"}
+        "securitySeverity": None, "custom": True, "definedIn": ".k8slint.yaml", "autofix": "none", "autofixAction": None}
     assert listed["latest-tag"]["custom"] is False and listed["latest-tag"]["definedIn"] is None
     code, out, _ = run(capsys, "explain", "require-team-label")
     assert code == 0

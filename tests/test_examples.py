@@ -19,13 +19,13 @@ EXAMPLES = REPO / "examples"
 
 # `k8slint check examples/`, run from the repository's folder: the whole text report.
 EXPECTED = """\
-examples/shop/deployment.yaml:24:9: warning missing-prestop-hook container "storefront" has no preStop hook: on a drain it gets SIGTERM while Services and load balancers may still send it traffic, so in-flight requests fail; add lifecycle.preStop (a short sleep, or a graceful stop command)
-examples/shop/deployment.yaml:48:9: error latest-tag-drift image "registry.example.com/platform/flag-agent:latest" follows the moving tag latest but imagePullPolicy is IfNotPresent: each node keeps whichever latest it pulled first, so replicas run different code; pin a version tag or digest
+examples/shop/deployment.yaml:24:9: warning missing-prestop-hook [fix*] container "storefront" has no preStop hook: on a drain it gets SIGTERM while Services and load balancers may still send it traffic, so in-flight requests fail; add lifecycle.preStop (a short sleep, or a graceful stop command)
+examples/shop/deployment.yaml:48:9: error latest-tag-drift [fix*] image "registry.example.com/platform/flag-agent:latest" follows the moving tag latest but imagePullPolicy is IfNotPresent: each node keeps whichever latest it pulled first, so replicas run different code; pin a version tag or digest
 examples/shop/etcd.yaml:35:3: warning even-etcd-cluster etcd cluster of 4 members (replicas): quorum is 3, so it survives 1 failure, no more than 3 members would, and every write waits for one more peer; use an odd size: 3 or 5
-examples/shop/etcd.yaml:45:5: warning missing-termination-grace-period the pod spec sets no terminationGracePeriodSeconds: on a drain or upgrade its containers get the default 30 s after SIGTERM, whatever a clean shutdown needs; set it to the time a clean shutdown takes
-examples/shop/etcd.yaml:47:9: warning missing-image-pull-policy container "etcd" sets no imagePullPolicy: Kubernetes sets IfNotPresent (the tag is "3.5.15-0") when the object is created and keeps it when the image changes later; set imagePullPolicy explicitly
+examples/shop/etcd.yaml:45:5: warning missing-termination-grace-period [fix] the pod spec sets no terminationGracePeriodSeconds: on a drain or upgrade its containers get the default 30 s after SIGTERM, whatever a clean shutdown needs; set it to the time a clean shutdown takes
+examples/shop/etcd.yaml:47:9: warning missing-image-pull-policy [fix] container "etcd" sets no imagePullPolicy: Kubernetes sets IfNotPresent (the tag is "3.5.15-0") when the object is created and keeps it when the image changes later; set imagePullPolicy explicitly
 examples/shop/session-cache.yaml:9:3: error etcd-no-fault-tolerance etcd cluster of 1 member (spec.size): draining or upgrading its node takes the whole store down, and with it everything that reads it; run 3 members (or 5) on separate nodes
-6 findings (2 errors, 4 warnings, 0 info) in 3 of 6 files; 9 documents, 8 objects checked; 1 object of 1 kind had no schema; 2 suppressed.
+6 findings (2 errors, 4 warnings, 0 info) in 3 of 6 files; 2 fixable with k8slint fix (2 more with --unsafe-fixes); 9 documents, 8 objects checked; 1 object of 1 kind had no schema; 2 suppressed.
 """
 
 CORE_RULES = ("missing-image-pull-policy", "latest-tag-drift", "missing-termination-grace-period",

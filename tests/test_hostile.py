@@ -152,7 +152,8 @@ def test_fifo_in_a_folder_is_never_read_and_named_fifo_is_an_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "k8slint", "check", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and proc.stderr == ""
-    assert proc.stdout.splitlines()[-1].endswith("in 1 of 1 file; 2 documents, 2 objects checked.")
+    assert proc.stdout.splitlines()[-1].endswith(
+        "in 1 of 1 file; 2 fixable with k8slint fix (6 more with --unsafe-fixes); 2 documents, 2 objects checked.")
     proc = subprocess.run([sys.executable, "-m", "k8slint", "check", str(tmp_path / "pipe.yaml"), "/dev/null"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
@@ -179,7 +180,8 @@ def test_links_loops_and_outside_folders_are_walked_once(capsys, tmp_path, monke
     # Links that lead out of the scanned tree are not followed in a walk (a link to / would
     # make a hook read the whole machine); they are counted. Named, a link is followed.
     assert out.splitlines()[-1].endswith(
-        "in 1 of 1 file; 2 documents, 2 objects checked; 2 links out of the scanned tree skipped.")
+        "in 1 of 1 file; 2 fixable with k8slint fix (6 more with --unsafe-fixes); 2 documents, 2 objects checked; "
+        "2 links out of the scanned tree skipped.")
     assert {line.split(":")[0] for line in out.splitlines()[:-1]} == {"tree/a.yaml"}
     code, out, _ = run(capsys, "check", "tree/out1")
     assert {line.split(":")[0] for line in out.splitlines()[:-1]} == {"tree/out1/o.yaml"}
@@ -201,7 +203,8 @@ def test_unreadable_file_is_an_error_and_the_rest_is_reported(capsys, tmp_path, 
     assert code == 2
     assert err == "k8slint: error: cannot read secret.yaml: Permission denied\n"
     assert {line.split(":")[0] for line in out.splitlines()[:-1]} == {"a.yaml"}
-    assert out.splitlines()[-1].endswith("in 1 of 2 files; 2 documents, 2 objects checked.")
+    assert out.splitlines()[-1].endswith(
+        "in 1 of 2 files; 2 fixable with k8slint fix (6 more with --unsafe-fixes); 2 documents, 2 objects checked.")
 
 
 def test_names_with_spaces_and_non_ascii(capsys, tmp_path, monkeypatch):

@@ -259,7 +259,8 @@ def test_item_13_a_json_number_of_4301_digits_is_read_not_fatal(capsys, here):
     (here / "pod.yaml").write_text(PRIVILEGED_POD)
     code, out, err = run(capsys, "check", ".")
     assert (code, err) == (1, "")
-    assert out.splitlines()[-1].endswith("in 1 of 2 files; 2 documents, 2 objects checked.")
+    assert out.splitlines()[-1].endswith(
+        "in 1 of 2 files; 1 fixable with k8slint fix (1 more with --unsafe-fixes); 2 documents, 2 objects checked.")
 
 
 def test_item_14_a_bad_timestamp_in_a_kustomization_is_not_fatal(capsys, here):

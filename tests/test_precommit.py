@@ -99,8 +99,10 @@ PASSING = textwrap.dedent("""\
 # `<file>:<line>:<col>: <severity> <rule> <message>`, the text report's finding line.
 FINDING_LINE = re.compile(r"^(?P<file>\S+):(?P<line>\d+):(?P<col>\d+): (?:error|warning|info) [a-z0-9-]+ ")
 # The text report's closing summary, printed once per k8slint process pre-commit starts.
-# The summary's file count: "... in 1 of 2 files; ..." or "No findings in 2 files; ...".
-FILES_CHECKED = re.compile(r"\bin (?:\d+ of )?(\d+) files?; \d+ documents?, \d+ objects? checked")
+# The summary's file count: "... in 1 of 2 files; ..." or "No findings in 2 files; ...",
+# with the fixable findings counted between ("; 1 fixable with k8slint fix --unsafe-fixes").
+FILES_CHECKED = re.compile(r"\bin (?:\d+ of )?(\d+) files?; (?:\d+ fixable with k8slint fix[^;]*; )?"
+                           r"\d+ documents?, \d+ objects? checked")
 
 # What git keeps from the environment: a GIT_DIR or GIT_INDEX_FILE left by an outer git hook
 # (pytest run from a hook in this checkout) must not point the scratch repository elsewhere.
@@ -137,8 +139,8 @@ class Scratch:
                               capture_output=True, text=True, encoding="utf-8",
                               env=_clean_env(PYTHONPATH=path))
 
-    def try_repo(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), HOOK_ID,
+    def try_repo(self, *args: str, hook: str = HOOK_ID) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), hook,
                    "--color=never", "--verbose", *args]
         try:
             return subprocess.run(command, cwd=self.repo, capture_output=True, text=True,
@@ -177,9 +179,9 @@ def _report(result: subprocess.CompletedProcess[str]) -> str:
     return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
 
 
-def _hook_status(output: str) -> str | None:
-    """Passed, Failed or Skipped, from pre-commit's `k8slint....Passed` line."""
-    match = re.search(rf"^{re.escape(HOOK_ID)}\.+(?:\([^)]*\))?(Passed|Failed|Skipped)$", output, re.M)
+def _hook_status(output: str, name: str = HOOK_ID) -> str | None:
+    """Passed, Failed or Skipped, from pre-commit's `k8slint....Passed` line (the hook's name)."""
+    match = re.search(rf"^{re.escape(name)}\.+(?:\([^)]*\))?(Passed|Failed|Skipped)$", output, re.M)
     return match.group(1) if match else None
 
 
@@ -233,3 +235,52 @@ def test_hook_sees_partners_in_unchanged_files(scratch: Scratch) -> None:
     assert [f[: len(p)] for f, p in zip(findings, FAILING_FINDINGS, strict=True)] == list(FAILING_FINDINGS), report
     alone = scratch.k8slint("check", "fail.yaml")
     assert "missing-pod-disruption-budget" in alone.stdout, _report(alone)
+
+
+# A container with no pull policy: the k8slint-fix hook sets the one the API server would.
+FIXABLE = textwrap.dedent("""\
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: web  # comments stay
+    spec:
+      replicas: 2
+      selector: {matchLabels: {app: web}}
+      template:
+        metadata: {labels: {app: web}}
+        spec:
+          terminationGracePeriodSeconds: 30
+          containers:
+          - name: web
+            image: example/web:1.0
+    """)
+
+
+def test_fix_hook_fails_when_it_changed_files_and_passes_the_second_time(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The k8slint-fix hook, as pre-commit runs a formatter: it applies the safe fixes, and
+    pre-commit fails it because files changed; a second run finds nothing to change."""
+    scratch = Scratch(tmp_path_factory.mktemp("precommit-fix"))
+    _git(scratch.repo, "init", "-q")
+    _git(scratch.repo, "config", "user.name", "k8slint tests")
+    _git(scratch.repo, "config", "user.email", "k8slint-tests@example.invalid")
+    (scratch.repo / "web.yaml").write_text(FIXABLE, encoding="utf-8")
+    (scratch.repo / "notes.json").write_text('{\n  // not a manifest\n}\n', encoding="utf-8")
+    _git(scratch.repo, "add", "web.yaml", "notes.json")
+
+    first = scratch.try_repo("--all-files", hook="k8slint-fix")
+    report = _report(first)
+    assert first.returncode == 1, report
+    assert _hook_status(first.stdout, "k8slint fix") == "Failed", report
+    assert "- files were modified by this hook" in first.stdout, report
+    assert ("k8slint: fixed 1 finding in 1 file (missing-image-pull-policy 1); "
+            "1 more with --unsafe-fixes") in first.stdout, report
+    assert (scratch.repo / "web.yaml").read_text(encoding="utf-8") == FIXABLE.replace(
+        "        image: example/web:1.0\n",
+        "        image: example/web:1.0\n        imagePullPolicy: IfNotPresent\n")
+    assert (scratch.repo / "notes.json").read_text(encoding="utf-8") == '{\n  // not a manifest\n}\n'
+
+    second = scratch.try_repo("--all-files", hook="k8slint-fix")
+    report = _report(second)
+    assert second.returncode == 0, report
+    assert _hook_status(second.stdout, "k8slint fix") == "Passed", report

@@ -103,6 +103,18 @@ def test_one_result_exactly(
             "region": {"startLine": 10, "startColumn": 9, "endLine": 10, "endColumn": 14},
         }}],
         "partialFingerprints": {"k8slintFinding/v1": fingerprint},
+        # `imagePullPolicy: IfNotPresent` on line 11: the value (columns 26 to 37) becomes Always.
+        "fixes": [{
+            "artifactChanges": [{
+                "artifactLocation": {"uri": "fail.yaml", "uriBaseId": "%SRCROOT%"},
+                "replacements": [{
+                    "deletedRegion": {"endColumn": 38, "endLine": 11, "startColumn": 26, "startLine": 11},
+                    "insertedContent": {"text": "Always"}}],
+            }],
+            "description": {"text": "imagePullPolicy: Always (unsafe: changes behaviour; "
+                                    "`k8slint fix --unsafe-fixes` makes it)"},
+            "properties": {"safety": "unsafe"},
+        }],
     }
 
 
@@ -370,3 +382,121 @@ def test_the_cut_keeps_higher_security_severity_among_equal_levels() -> None:
 
     kept, left_out = cut_to_limit(["warning", "warning", "warning", "error"], 2, [0.0, 9.3, 0.0, 0.0])
     assert (list(kept), left_out) == ([1, 3], {"warning": 2})
+
+
+# --- fixes ----------------------------------------------------------------------------------
+
+FIXABLE = (
+    "apiVersion: v1\n"
+    "kind: Pod\n"
+    "metadata:\n"
+    "  name: web  # the app\n"
+    "spec:\n"
+    "  containers:\n"
+    "  - name: web\n"
+    "    image: nginx:1.27\n"
+    "    ports:\n"
+    "    - containerPort: 80\n"
+)
+
+
+def _apply(text: str, replacements: list[dict]) -> str:
+    """SARIF replacements made on ``text`` as a viewer makes them: regions by line and
+    column (code points, end exclusive) of the original, lines ending at CR, LF or CRLF."""
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+
+    def offset(line: int, column: int) -> int:
+        return starts[line - 1] + column - 1
+
+    spans = []
+    for r in replacements:
+        region = r["deletedRegion"]
+        spans.append((offset(region["startLine"], region["startColumn"]),
+                      offset(region["endLine"], region["endColumn"]),
+                      r.get("insertedContent", {}).get("text", "")))
+    for start, end, new in sorted(spans, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _fixes_by_rule(log: dict) -> dict[str, list[dict]]:
+    return {r["ruleId"]: r["fixes"] for r in log["runs"][0]["results"] if "fixes" in r}
+
+
+def test_fixable_results_carry_schema_valid_fixes_that_make_what_fix_makes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        validator: jsonschema.Draft4Validator) -> None:
+    (tmp_path / "pod.yaml").write_text(FIXABLE)
+    log = sarif_of(capsys, monkeypatch, tmp_path, "pod.yaml")
+    assert_valid(validator, log)
+    fixes = _fixes_by_rule(log)
+    # bare-pod has no fix: no "fixes" key at all.
+    assert sorted(fixes) == ["missing-image-pull-policy", "missing-prestop-hook",
+                             "missing-termination-grace-period"]
+    artifact = {"uri": "pod.yaml", "uriBaseId": "%SRCROOT%"}
+    assert fixes["missing-image-pull-policy"] == [{
+        "artifactChanges": [{"artifactLocation": artifact, "replacements": [{
+            "deletedRegion": {"endColumn": 1, "endLine": 9, "startColumn": 1, "startLine": 9},
+            "insertedContent": {"text": "    imagePullPolicy: IfNotPresent\n"}}]}],
+        "description": {"text": "imagePullPolicy: IfNotPresent (safe: changes nothing a cluster does; "
+                                "`k8slint fix` makes it)"},
+        "properties": {"safety": "safe"},
+    }]
+    # Appended after the last line: made at the end of line 10, before its line break, as
+    # line 11 does not exist.
+    assert fixes["missing-termination-grace-period"][0]["artifactChanges"][0]["replacements"] == [{
+        "deletedRegion": {"endColumn": 24, "endLine": 10, "startColumn": 24, "startLine": 10},
+        "insertedContent": {"text": "\n  terminationGracePeriodSeconds: 30"}}]
+    prestop = fixes["missing-prestop-hook"][0]
+    assert prestop["properties"] == {"safety": "unsafe"}
+    assert prestop["description"]["text"] == (
+        "lifecycle.preStop.sleep.seconds: 5 (unsafe: changes behaviour; `k8slint fix --unsafe-fixes` makes it)")
+    # The safe fixes made together, as a viewer would, give what `k8slint fix` writes.
+    safe = [r for rule in ("missing-image-pull-policy", "missing-termination-grace-period")
+            for r in fixes[rule][0]["artifactChanges"][0]["replacements"]]
+    made = _apply(FIXABLE, safe)
+    assert main(["fix", "pod.yaml"]) == 0
+    assert made == (tmp_path / "pod.yaml").read_text()
+
+
+def test_fixes_keep_crlf_and_count_columns_after_a_bom(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        validator: jsonschema.Draft4Validator) -> None:
+    text = ("apiVersion: v1\r\nkind: Pod\r\nmetadata: {name: wéb}\r\nspec:\r\n"
+            "  terminationGracePeriodSeconds: 30\r\n  serviceAccount: sa\r\n  containers:\r\n"
+            "  - {name: wéb, image: \"nginx:1.27\"}\r\n")
+    (tmp_path / "pod.yaml").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    log = sarif_of(capsys, monkeypatch, tmp_path, "pod.yaml")
+    assert_valid(validator, log)
+    fixes = _fixes_by_rule(log)
+    policy = fixes["missing-image-pull-policy"][0]["artifactChanges"][0]["replacements"]
+    # Columns in code points ("é" is one), the BOM not counted.
+    # After the closing quote of "nginx:1.27", column 36 of `  - {name: wéb, image: "nginx:1.27"}`.
+    assert policy == [{"deletedRegion": {"endColumn": 36, "endLine": 8, "startColumn": 36, "startLine": 8},
+                       "insertedContent": {"text": ", imagePullPolicy: IfNotPresent"}}]
+    account = fixes["deprecated-service-account"][0]["artifactChanges"][0]["replacements"]
+    assert account == [{"deletedRegion": {"endColumn": 17, "endLine": 6, "startColumn": 3, "startLine": 6},
+                        "insertedContent": {"text": "serviceAccountName"}}]
+    assert main(["fix", "pod.yaml"]) == 0
+    assert (tmp_path / "pod.yaml").read_bytes() == b"\xef\xbb\xbf" + _apply(text, policy + account).encode()
+
+
+def test_no_fix_where_fix_would_not_make_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        validator: jsonschema.Draft4Validator) -> None:
+    """A suppressed finding, and a fix the re-read check refuses (an anchored container whose
+    edit would change its alias too), carry no SARIF fix; the finding is still reported."""
+    (tmp_path / "shared.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+        "  terminationGracePeriodSeconds: 30\n  containers:\n  - &c\n    name: web\n"
+        "    image: nginx:1.27\n  initContainers:\n  - *c\n")
+    (tmp_path / "quiet.yaml").write_text(FIXABLE.replace(
+        "  - name: web\n", "  - name: web  # k8slint: ignore=missing-image-pull-policy ok\n"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--format", "sarif", "--show-suppressed", "shared.yaml", "quiet.yaml"]) == 1
+    log = json.loads(capsys.readouterr().out)
+    assert_valid(validator, log)
+    results = log["runs"][0]["results"]
+    pulls = [r for r in results if r["ruleId"] == "missing-image-pull-policy"]
+    assert len(pulls) == 3  # two in shared.yaml (the container and its alias), one suppressed
+    assert [("fixes" in r) for r in pulls] == [False, False, False]

@@ -113,12 +113,13 @@ def test_meta_findings_exact(capsys, here):
         "gives no reason: say why the finding does not apply, so the next reader can tell whether it still holds",
         "d.yaml:7:5: info unused-suppression annotation ignore-check.k8slint.io/bare-pod-typo names unknown "
         "rule bare-pod-typo: it silences nothing; fix the id or remove it",
-        'd.yaml:16:9: warning missing-prestop-hook container "web" has no preStop hook: on a drain it gets '
+        'd.yaml:16:9: warning missing-prestop-hook [fix*] container "web" has no preStop hook: on a drain it gets '
         "SIGTERM with no step to finish or hand over its work first; add lifecycle.preStop (a short sleep, or "
         "a graceful stop command)",
         "d.yaml:16:20: info unused-suppression # k8slint: ignore=missing-termination-grace-period silences "
         "nothing here: the finding it was written for is gone; remove it",
-        "4 findings (0 errors, 1 warning, 3 info) in 1 of 1 file; 1 document, 1 object checked; 1 suppressed.",
+        "4 findings (0 errors, 1 warning, 3 info) in 1 of 1 file; 1 fixable with k8slint fix --unsafe-fixes; "
+        "1 document, 1 object checked; 1 suppressed.",
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..findings import Violation
+from ..fixes import set_field
 from ..loader import is_literal
 from ..model import image_ref
 from ..rule import View, container_rule
@@ -24,6 +25,7 @@ def missing_image_pull_policy(view: View) -> Iterator[Violation]:
     if _unset(container.data.get("imagePullPolicy")):
         image = container.data.get("image")
         ref = image_ref(image) if isinstance(image, str) else None
+        fix = None
         if ref is not None and not ref.tag_unknown:
             # The API server's rule: Always when the tag is latest (or absent with no
             # digest), IfNotPresent otherwise, digest or not.
@@ -35,6 +37,9 @@ def missing_image_pull_policy(view: View) -> Iterator[Violation]:
                 default = "IfNotPresent"
                 because = f'the tag is "{ref.tag}"' if ref.tag else "the image is pinned by digest"
             fixed = f"Kubernetes sets {default} ({because}) when the object is created"
+            # What the API server would set: the choice becomes visible, nothing changes.
+            fix = set_field(container.path + ("imagePullPolicy",), default,
+                            f"imagePullPolicy: {default}", after="image")
         elif image is None:
             fixed = "Kubernetes derives it from the image tag when the object is created"
         else:
@@ -43,6 +48,7 @@ def missing_image_pull_policy(view: View) -> Iterator[Violation]:
             container.path + ("imagePullPolicy",),
             f'container "{container.name}" sets no imagePullPolicy: {fixed} and keeps it '
             f"when the image changes later; set imagePullPolicy explicitly",
+            fix,
         )
 
 
@@ -86,4 +92,8 @@ def latest_tag_drift(view: View) -> Iterator[Violation]:
             "but imagePullPolicy is Never: each node runs whatever latest was loaded "
             "onto it, so nodes differ and a new latest reaches none of them"
         )
-    yield Violation(container.path + ("image",), f"{moving} {effect}; pin a version tag or digest")
+    # Always makes every node pull the same latest: a change of behaviour (a pull at each
+    # start), so the fix is unsafe; pinning a version is the better repair, left to people.
+    yield Violation(container.path + ("image",), f"{moving} {effect}; pin a version tag or digest",
+                    set_field(container.path + ("imagePullPolicy",), "Always",
+                              "imagePullPolicy: Always", unsafe=True))

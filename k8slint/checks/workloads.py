@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..findings import Violation
+from ..fixes import remove_field, rename_field
 from ..kinds import POD_SPEC_PATHS, REPLICATED, SELECTING_CONTROLLERS
 from ..loader import is_literal, is_templated
 from ..model import PodSpec, mapping, sequence
@@ -304,6 +305,7 @@ def deprecated_service_account(view: View) -> Iterator[Violation]:
             path,
             f"serviceAccount is a deprecated alias of serviceAccountName, kept only for old "
             f"clients; use serviceAccountName: {as_yaml(old)}",
+            rename_field(path, "serviceAccountName", "serviceAccount renamed serviceAccountName"),
         )
     elif new != old and is_literal(new) and is_literal(old):
         yield Violation(
@@ -311,10 +313,13 @@ def deprecated_service_account(view: View) -> Iterator[Violation]:
             f"serviceAccount ({as_yaml(old)}) differs from serviceAccountName ({as_yaml(new)}): "
             f"the API server uses serviceAccountName and overwrites the deprecated "
             f"serviceAccount, so {as_yaml(old)} is silently ignored; remove serviceAccount",
+            # The API server ignores it already: removing it changes nothing.
+            remove_field(path, "serviceAccount removed"),
         )
     else:
         yield Violation(
             path,
             "serviceAccount is a deprecated alias of serviceAccountName, which is also set; "
             "remove serviceAccount",
+            remove_field(path, "serviceAccount removed"),
         )

@@ -7,6 +7,7 @@ import json
 from .. import __version__
 from ..findings import Finding
 from . import RunSummary
+from .text import fixable_counts
 
 FORMAT_VERSION = 1
 
@@ -32,6 +33,7 @@ def finding_dict(f: Finding) -> dict:
 
 def render_json(summary: RunSummary) -> str:
     counts = summary.counts()
+    fixable, fixable_unsafe = fixable_counts(summary)
     document = {
         "version": FORMAT_VERSION,
         "tool": {"name": "k8slint", "version": __version__},
@@ -52,6 +54,8 @@ def render_json(summary: RunSummary) -> str:
             "error": counts["error"],
             "warning": counts["warning"],
             "info": counts["info"],
+            "fixable": fixable,
+            "fixableUnsafe": fixable_unsafe,
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

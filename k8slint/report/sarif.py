@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from collections import Counter
 from typing import Any
 from urllib.parse import quote_from_bytes
@@ -214,6 +215,54 @@ def _cut_message(left_out: dict[str, int], total: int, limit: int) -> str:
             "were kept")
 
 
+# A file read again for its fixes' text is read only when it is at most this large (the
+# run read it already, under its own --max-file-size).
+MAX_FIX_FILE = 64 * 1024 * 1024
+
+
+def _replacements(path: str, findings: list[Finding]) -> list[list[Any] | None]:
+    """Each finding's fix as replacements of the file's text (``fixer.fix_replacements``);
+    None for every finding when the file cannot be read again as a regular file."""
+    from ..fixer import Planned, fix_replacements
+
+    planned = [Planned(f.unit, f.fix) for f in findings if f.fix is not None]
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FIX_FILE:
+                return [None] * len(findings)
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                raw = stream.read(MAX_FIX_FILE + 1)
+        finally:
+            os.close(fd)
+    except OSError:
+        return [None] * len(findings)
+    return list(fix_replacements(raw, planned, json_file=findings[0].file.lower().endswith(".json")))
+
+
+def _fix(f: Finding, artifact: dict, replacements: list[Any]) -> dict:
+    """A result's SARIF ``fix``: the edits of its one file, what it does, and whether it is
+    safe (``k8slint fix`` makes it) or changes behaviour (only with ``--unsafe-fixes``)."""
+    assert f.fix is not None
+    if f.fix.safe:
+        said = f"{f.fix.does} (safe: changes nothing a cluster does; `k8slint fix` makes it)"
+    else:
+        said = f"{f.fix.does} (unsafe: changes behaviour; `k8slint fix --unsafe-fixes` makes it)"
+    changes = []
+    for r in replacements:
+        change: dict[str, Any] = {"deletedRegion": {"endColumn": r.end_column, "endLine": r.end_line,
+                                                    "startColumn": r.start_column, "startLine": r.start_line}}
+        if r.text:
+            change["insertedContent"] = {"text": r.text}
+        changes.append(change)
+    return {
+        "artifactChanges": [{"artifactLocation": artifact, "replacements": changes}],
+        "description": {"text": said},
+        "properties": {"safety": f.fix.safety},
+    }
+
+
 def build_log(summary: RunSummary, category: str | None = None,
               notices: list[str] | None = None) -> dict:
     """The SARIF log as plain JSON data; a cut to ``MAX_RESULTS`` is told in ``notices``."""
@@ -234,6 +283,8 @@ def build_log(summary: RunSummary, category: str | None = None,
     kept, left_out = cut_to_limit([f.severity for f in findings], MAX_RESULTS, scores)
     uris: dict[str, tuple[str, str | None]] = {}
     results: list[dict[str, Any]] = []
+    # file -> (result index, finding, its artifactLocation), for the findings with a fix
+    fixable: dict[str, list[tuple[int, Finding, dict]]] = {}
     for i in kept:
         f = findings[i]
         path = f.source or f.file
@@ -256,6 +307,8 @@ def build_log(summary: RunSummary, category: str | None = None,
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
         }
+        if f.fix is not None and f.suppressed is None and f.unit and path != "<stdin>":
+            fixable.setdefault(path, []).append((len(results), f, artifact))
         if f.suppressed is not None:
             suppression = {"kind": "inSource"}
             if f.suppressed:  # an empty reason is no justification
@@ -263,6 +316,14 @@ def build_log(summary: RunSummary, category: str | None = None,
             suppression["status"] = "accepted"
             result["suppressions"] = [suppression]
         results.append(result)
+
+    for path, items in fixable.items():
+        for (n, f, artifact), replacements in zip(items, _replacements(path, [f for _, f, _ in items]),
+                                                  strict=True):
+            if replacements:
+                # "fixes" comes right after "message" in sarif-om's order of a result's keys.
+                message = results[n].pop("message")
+                results[n] = {"message": message, "fixes": [_fix(f, artifact, replacements)], **results[n]}
 
     invocations = None
     if left_out:

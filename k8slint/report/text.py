@@ -62,10 +62,41 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def finding_line(f: Finding, color: bool = False) -> str:
     where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
-    line = f"{where} {severity_word(f.severity, color)} {f.rule} {printable(f.message)}"
+    line = f"{where} {severity_word(f.severity, color)} {f.rule}{fix_mark(f)} {printable(f.message)}"
     if f.suppressed is not None:
         line += f" [suppressed: {printable(f.suppressed) or 'no reason given'}]"
     return line
+
+
+def fix_mark(f: Finding) -> str:
+    """`` [fix]`` when ``k8slint fix`` repairs the finding, `` [fix*]`` when only with
+    ``--unsafe-fixes``."""
+    if f.fix is None or f.suppressed is not None:
+        return ""
+    return " [fix]" if f.fix.safe else " [fix*]"
+
+
+def fixable_counts(summary: RunSummary) -> tuple[int, int]:
+    """How many of the findings that count ``k8slint fix`` repairs, and how many more it
+    repairs with ``--unsafe-fixes``."""
+    safe = unsafe = 0
+    for f in summary.active:
+        if f.fix is not None:
+            if f.fix.safe:
+                safe += 1
+            else:
+                unsafe += 1
+    return safe, unsafe
+
+
+def fixable_words(summary: RunSummary) -> str:
+    """``12 fixable with k8slint fix (3 more with --unsafe-fixes)``, ``3 fixable with
+    k8slint fix --unsafe-fixes`` when no safe fix applies, or nothing."""
+    safe, unsafe = fixable_counts(summary)
+    if not safe:
+        return f"{unsafe} fixable with k8slint fix --unsafe-fixes" if unsafe else ""
+    more = f" ({unsafe} more with --unsafe-fixes)" if unsafe else ""
+    return f"{safe} fixable with k8slint fix{more}"
 
 
 def severity_word(severity: str, color: bool = False) -> str:
@@ -114,7 +145,9 @@ def summary_line(summary: RunSummary) -> str:
     by_severity = ", ".join(
         _plural(n, word) for word, n in (("error", counts["error"]), ("warning", counts["warning"]))
     ) + f", {counts['info']} info"
+    fixable = fixable_words(summary)
     return (
         f"{_plural(len(active), 'finding')} ({by_severity}) in "
-        f"{summary.files_with_findings} of {_plural(summary.files, 'file')}; {checked}."
+        f"{summary.files_with_findings} of {_plural(summary.files, 'file')}"
+        f"{'; ' + fixable if fixable else ''}; {checked}."
     )
