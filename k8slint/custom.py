@@ -117,8 +117,9 @@ def compile_schema(schema: Any) -> jsonschema_rs.Validator:
         raise SchemaProblem(_ref_path(schema, first) or (), first) from None
 
 
-def _key_not_text(schema: Any) -> tuple[tuple, Any] | None:
-    """The first mapping key of ``schema`` that YAML read as a number, boolean or null."""
+def _nodes(schema: Any) -> Iterator[tuple[tuple, Any]]:
+    """Every node of ``schema`` with its path, in document order, each once (a recursive
+    alias is not followed twice), walked without recursion."""
     stack: list[tuple[tuple, Any]] = [((), schema)]
     seen: set[int] = set()
     while stack:
@@ -126,33 +127,31 @@ def _key_not_text(schema: Any) -> tuple[tuple, Any] | None:
         if id(node) in seen:
             continue
         seen.add(id(node))
+        yield path, node
         if isinstance(node, dict):
-            for key, value in node.items():
+            stack.extend((path + (k,), v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(node))))
+
+
+def _key_not_text(schema: Any) -> tuple[tuple, Any] | None:
+    """The first mapping key of ``schema`` that YAML read as a number, boolean or null."""
+    for path, node in _nodes(schema):
+        if isinstance(node, dict):
+            for key in node:
                 if not isinstance(key, str):
                     return path + (key,), key
-                stack.append((path + (key,), value))
-        elif isinstance(node, list):
-            stack.extend((path + (i,), v) for i, v in enumerate(node))
     return None
 
 
 def _ref_path(schema: Any, message: str) -> tuple | None:
     """Where in the schema the ``$ref`` (or ``$dynamicRef``) that ``message`` names is."""
-    stack: list[tuple[tuple, Any]] = [((), schema)]
-    seen: set[int] = set()
-    while stack:
-        path, node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for path, node in _nodes(schema):
         if isinstance(node, dict):
             for key in ("$ref", "$dynamicRef"):
                 ref = node.get(key)
                 if isinstance(ref, str) and ref and (ref in message or ref.lstrip("#") in message):
                     return path + (key,)
-            stack.extend((path + (k,), v) for k, v in reversed(list(node.items())))
-        elif isinstance(node, list):
-            stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(node))))
     return None
 
 
