@@ -91,10 +91,15 @@ class Type:
         """Compile a LAZY type in place (every other type is compiled already)."""
         if self.code == LAZY:
             node, name, preserve = self.values
-            compiled = _compile_structural(node, name, preserve)
-            for slot in Type.__slots__:
-                setattr(self, slot, getattr(compiled, slot))
+            self.become(_compile_structural(node, name, preserve))
         return self
+
+    def become(self, compiled: Type) -> None:
+        """Take ``compiled``'s place, keeping this type's name: a placeholder handed out
+        before its definition was compiled (a recursive definition, a lazy CRD node)."""
+        for slot in Type.__slots__:
+            if slot != "name":
+                setattr(self, slot, getattr(compiled, slot))
 
     def __repr__(self) -> str:  # for test failures
         return f"Type({self.code}, {self.name!r})"
@@ -294,15 +299,8 @@ class Builtin:
             return compiled
         compiled = Type(OBJECT, name.rsplit(".", 1)[-1])
         self._compiled[name] = compiled  # before its fields: definitions may recurse
-        self._fill(compiled, body, name)
+        compiled.become(self._compile(body, name, None))
         return compiled
-
-    def _fill(self, target: Type, body: dict, name: str) -> None:
-        """Make ``target`` the compiled ``body`` (an object, map or list definition)."""
-        made = self._compile(body, name, None)
-        for slot in Type.__slots__:
-            if slot != "name":
-                setattr(target, slot, getattr(made, slot))
 
     def _compile(self, body: Any, owner: str, field: str | None) -> Type:
         if isinstance(body, str):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from .findings import dotted
+from .findings import dotted, shortened
 from .loader import is_templated, json_key
 from .schemas import (
     ANY,
@@ -371,8 +371,7 @@ def _shown(value: Any) -> str:
 
 
 def _quoted(text: str, limit: int = 60) -> str:
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
+    text = shortened(text, limit)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

@@ -34,10 +34,9 @@ def retirements() -> dict[tuple[str, str], Retirement]:
 
 
 def _target(view: View) -> tuple[int, int]:
-    """The release judged against: the run's (which a run sets from --kubernetes-version,
-    the config's kubernetesVersion, or this rule's kubernetesVersion param, kept for
-    configs that set it), else the newest release known."""
-    return target(view.settings.kubernetes_version or view.params.get("kubernetesVersion"))
+    """The release judged against: the run's (session.run_version folds this rule's legacy
+    kubernetesVersion param into it), else the newest release known."""
+    return target(view.settings.kubernetes_version)
 
 
 def _instead(retired: Retirement, kind: str) -> str:

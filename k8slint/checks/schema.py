@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ..findings import Violation
 from ..loader import is_templated
 from ..rule import KUSTOMIZE_BASE, KUSTOMIZE_PATCH, ObjectView, Settings, View, object_rule
-from ..schemas import CrdVersion, Type, builtin, builtin_groups, compile_crd
+from ..schemas import OWNED_PATHS, CrdVersion, Type, builtin, builtin_groups, compile_crd
 from ..validate import (
     INVALID_TYPE,
     INVALID_VALUE,
@@ -25,6 +25,7 @@ from ..validate import (
     validate,
 )
 from ..versions import shown, target
+from .apis import retirements
 
 UNKNOWN_KIND = "unknown-kind"
 SCHEMA_RULES = (UNKNOWN_FIELD, INVALID_TYPE, MISSING_REQUIRED, INVALID_VALUE, UNKNOWN_KIND)
@@ -96,8 +97,6 @@ def _resolve(obj: ObjectView, settings: Settings) -> Resolution:
     found = known.kind_type(group, version, kind)
     if found is not None:
         return Resolution(found)
-    from .apis import retirements
-
     retired = retirements().get((obj.api_version, kind))
     if retired is not None and retired.removed_in <= release:
         return Resolution(None)  # removed-api-version says so, and what replaces it
@@ -136,8 +135,6 @@ def _unknown_kind(obj: ObjectView, group_kinds: dict[str, list[str]],
 
 def _removed_kind(group: str, kind: str) -> str:
     """Where the kind went, if the group once served it: ``: ... was removed in 1.25``."""
-    from .apis import retirements
-
     for (api_version, retired_kind), retired in retirements().items():
         if retired_kind == kind and api_version.rpartition("/")[0] == group:
             instead = (f", replaced by {retired.replacement}" if retired.replacement
@@ -157,8 +154,6 @@ def problems(obj: ObjectView, settings: Settings) -> list[Problem]:
 
 
 def _problems(obj: ObjectView, settings: Settings) -> list[Problem]:
-    from ..schemas import OWNED_PATHS
-
     resolution = resolve(obj, settings)
     if resolution.type is None:
         return []
