@@ -1,0 +1,3 @@
+{{- define "lib.name" -}}
+{{ .Chart.Name }}
+{{- end }}
