@@ -465,7 +465,7 @@ def _copy_chart(chart: str, into: str, nonce: str) -> _Copy:
         raise _TooLarge(f"the chart is larger than {MAX_CHART_BYTES:,} bytes")
 
     names, archives, templates = _chart_layout(root, files)
-    all_text = b"\n".join(files.values())
+    quoted = set(re.findall(rb'"([^"\n]{1,500})"', b"\n".join(files.values())))
     sources: list[_Source] = []
     for rel, name in templates:
         data = files[rel]
@@ -474,7 +474,7 @@ def _copy_chart(chart: str, into: str, nonce: str) -> _Copy:
         except UnicodeDecodeError:
             continue
         scan = _scan(text)
-        if _read_by_path(name, all_text):  # its text is read by another template: unmarked
+        if _read_by_path(name, quoted):  # its text is read by another template: unmarked
             scan = _Scan(scan.lines, [False] * len(scan.markable))
         file_id = len(sources)
         sources.append(_Source(os.path.join(root, rel), scan.lines))
@@ -487,11 +487,11 @@ def _copy_chart(chart: str, into: str, nonce: str) -> _Copy:
     return _Copy(into, sources, names, archives)
 
 
-def _read_by_path(name: str, all_text: bytes) -> bool:
-    """Whether some file of the chart names this template by path (so that another
-    template includes its rendered text, usually for a checksum)."""
+def _read_by_path(name: str, quoted: set[bytes]) -> bool:
+    """Whether some file of the chart names this template by path in a quoted literal (so
+    that another template includes its rendered text, usually for a checksum)."""
     _chart, _, rel = name.partition("/templates/")
-    return f'"/{rel}"'.encode() in all_text or f'"{name}"'.encode() in all_text
+    return f"/{rel}".encode() in quoted or name.encode() in quoted
 
 
 def _chart_layout(root: str, files: dict[str, bytes]) -> tuple[dict[str, str], dict[str, str],
