@@ -219,8 +219,9 @@ class _Graph:
         found = None
         if self.top is None or _inside(folder, self.top):
             file = kustomization_file(folder)
-            if file is not None:
-                found = self._read(folder, os.path.realpath(file))
+            real = os.path.realpath(file) if file is not None else None
+            if real is not None and (self.top is None or _inside(real, self.top)):
+                found = self._read(folder, real)
         self.cache[folder] = found
         return found
 
@@ -1101,7 +1102,8 @@ def _name_matches(name: object, names: tuple[str, str]) -> bool:
     """A name given at some level of the build: the origin name, possibly with prefixes and
     suffixes that the built name still holds."""
     origin, built = names
-    return isinstance(name, str) and bool(name) and origin in name and name in built
+    return isinstance(name, str) and bool(name) and (
+        name in (origin, built) or (origin in name and name in built))
 
 
 def _target_matches(target: dict, built: dict, names: tuple[str, str]) -> bool:

@@ -172,8 +172,11 @@ def test_build_roots_with_top_reads_nothing_outside(tmp_path: Path) -> None:
     write(tmp_path / "repo" / "overlay", "resources: [../../elsewhere]\n")
     write(tmp_path / "elsewhere", "resources: [a.yaml]\n")
     (tmp_path / "elsewhere" / "a.yaml").write_text("x: 1\n")
-    [tree] = kbuild.build_roots([str(tmp_path / "repo" / "overlay")], top=str(tmp_path / "repo"))
-    assert [os.path.relpath(f, tmp_path) for f in tree.files] == ["repo/overlay/kustomization.yaml"]
+    write(tmp_path / "repo" / "linked", "resources: []\n", name="real.yaml")
+    (tmp_path / "repo" / "linked" / "kustomization.yaml").symlink_to(tmp_path / "elsewhere" / "kustomization.yaml")
+    trees = kbuild.build_roots([str(tmp_path / "repo" / n) for n in ("overlay", "linked")], top=str(tmp_path / "repo"))
+    assert [(os.path.relpath(t.root, tmp_path), sorted(os.path.relpath(f, tmp_path) for f in t.files))
+            for t in trees] == [("repo/overlay", ["repo/overlay/kustomization.yaml"])]
 
 
 # --- the build ------------------------------------------------------------------------------------
