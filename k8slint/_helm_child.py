@@ -77,6 +77,21 @@ def main() -> None:
         out.write(b"%010d\n" % len(data))
         out.write(data)
         out.flush()
+    _remove_own_folder()
+
+
+def _remove_own_folder() -> None:
+    """The temporary folder the parent made for this child (its working folder, named by
+    the second argument): removed here too, for a parent that ended without cleaning up
+    (a pool worker is stopped, not shut down)."""
+    import os
+    import shutil
+
+    folder = sys.argv[2] if len(sys.argv) > 2 else ""
+    name = os.path.basename(folder.rstrip("/"))
+    if name.startswith("k8slint-helm-child-") and os.path.realpath(os.getcwd()) == os.path.realpath(folder):
+        os.chdir("/")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -119,12 +119,21 @@ def _say(message: str) -> None:
 @click.option("--compact", is_flag=True,
               help="Text format: fold repeated findings, one legend per rule "
                    "(json, sarif, github, junit and gitlab are never folded).")
+@click.option("--no-render", is_flag=True,
+              help="Do not render Helm charts or build Kustomize roots (their templates are "
+                   "not linted; kustomizations' files are linted one by one, patches skipped).")
+@click.option("--require-render", is_flag=True,
+              help="Exit 2 when a chart or build root cannot be rendered for want of an engine.")
+@click.option("--helm-values", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              metavar="FILE", help="Values file for every chart rendered, after its own "
+                                   "values.yaml and the config's (repeatable).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[tuple[str, str], ...],
           category: str | None, config_path: str | None, context: tuple[str, ...],
           enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
           fail_if_no_objects: bool, show_suppressed: bool, baseline: str | None,
           write_baseline: str | None, kubernetes_version: str | None, no_gitignore: bool,
-          hook: bool, max_file_size: str, jobs: int, compact: bool) -> int:
+          hook: bool, max_file_size: str, jobs: int, compact: bool, no_render: bool,
+          require_render: bool, helm_values: tuple[str, ...]) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
@@ -143,6 +152,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
 
     if hook:
         _refuse_hook_options(paths)
+    if no_render and require_render:
+        raise click.UsageError("--no-render and --require-render contradict each other")
 
     try:
         size_limit = parse_size(max_file_size)
@@ -167,7 +178,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
                       max_file_size=size_limit, context=context,
                       kubernetes_version=kubernetes_version, write_baseline=write_baseline,
                       progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None,
-                      gitignore=not no_gitignore, walk_rules_for_named=hook)
+                      gitignore=not no_gitignore, walk_rules_for_named=hook,
+                      render="off" if no_render else "required" if require_render else None,
+                      helm_values=helm_values)
     try:
         config = effective_config(options)
         known = [*rule_index(), *(rule.id for rule in config.custom_rules)]
@@ -194,7 +207,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
         except OSError as exc:
             raise click.ClickException(f"cannot write {write_baseline}: {exc.strerror or exc}") from None
         _say(f"k8slint: recorded {recorded} findings in {write_baseline}")
-    notices: list[str] = []
+    # What the run could not do (a chart not rendered): the text report says it in its
+    # summary; with another format on standard output, standard error does.
+    notices: list[str] = [] if fmt == "text" and output is None else list(summary.notices)
     if output is None and sys.stdout is None:
         raise click.ClickException("standard output is closed, so the report cannot be written "
                                    "(write it to a file with --output)")
@@ -302,8 +317,9 @@ def fix(paths: tuple[str, ...], unsafe_fixes: bool, show_diff: bool, config_path
             supported(kubernetes_version)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--kubernetes-version") from None
+    # fix edits the files it lints: templates and what builds make are never among them.
     options = Options(paths, enable, disable, config_path, jobs, kubernetes_version=kubernetes_version,
-                      gitignore=not no_gitignore, walk_rules_for_named=hook)
+                      gitignore=not no_gitignore, walk_rules_for_named=hook, render="off")
     try:
         config = effective_config(options)
         known = [*rule_index(), *(rule.id for rule in config.custom_rules)]

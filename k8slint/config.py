@@ -23,10 +23,12 @@ from .custom import CustomRule, briefs
 from .discover import is_work_tree
 from .findings import dotted, shortened
 from .loader import DecodeProblem, decode, load_text, locate
+from .render import RENDER_OFF, RENDER_ON, RENDER_REQUIRED, ChartSettings, RenderSettings
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
 SCHEMA_PATH = Path(__file__).with_name("config-schema.json")
-TOP_KEYS = ("extends", "rules", "customRules", "exclude", "failOn", "kubernetesVersion")
+TOP_KEYS = ("extends", "rules", "customRules", "exclude", "failOn", "kubernetesVersion", "render",
+            "renderTimeout", "helm")
 
 
 class ConfigError(Exception):
@@ -46,6 +48,7 @@ class Config(NamedTuple):
     kubernetes_version: str | None = None  # the release the API rules check against
     custom_rules: tuple[CustomRule, ...] = ()  # customRules of every file, in merge order
     packs: tuple[Path, ...] = ()  # the files it extends, directly or not
+    render: RenderSettings = RenderSettings()  # render, renderTimeout and helm
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -261,12 +264,14 @@ def _build(path: Path, chain: list[_File]) -> Config:
     custom: list[CustomRule] = []
     exclude: list[str] = []
     last: dict[str, Any] = {}
+    render = RenderSettings()
     for file in chain:
         data = file.data if isinstance(file.data, dict) else {}
         rules.update(data.get("rules") or {})
         custom.extend(_custom_rule(entry, file.shown) for entry in data.get("customRules") or ())
         exclude.extend(data.get("exclude") or ())
         last.update((key, data[key]) for key in ("failOn", "kubernetesVersion") if key in data)
+        render = _render_settings(render, data, file.path.parent)
     metas = briefs(custom)
     severities, params = {}, {}
     for rule, value in rules.items():
@@ -276,7 +281,32 @@ def _build(path: Path, chain: list[_File]) -> Config:
             params[rule] = value["params"]
     return Config(path, severities, params, tuple(exclude), last.get("failOn"),
                   last.get("kubernetesVersion"), tuple(custom),
-                  tuple(file.path for file in chain if file.path != path))
+                  tuple(file.path for file in chain if file.path != path), render)
+
+
+def _render_settings(settings: RenderSettings, data: dict, folder: Path) -> RenderSettings:
+    """``render``, ``renderTimeout`` and ``helm`` of one file over those before it; paths
+    are relative to the file's folder."""
+    if "render" in data:
+        value = data["render"]
+        mode = RENDER_REQUIRED if value == "required" else RENDER_ON if value else RENDER_OFF
+        settings = settings._replace(mode=mode)
+    if "renderTimeout" in data:
+        settings = settings._replace(timeout=float(data["renderTimeout"]))
+    helm = data.get("helm")
+    if isinstance(helm, dict):
+        def chart(entry: dict, default: ChartSettings) -> ChartSettings:
+            return ChartSettings(
+                tuple(str(folder / v) for v in entry.get("values") or ()),
+                entry.get("releaseName", default.release), entry.get("namespace", default.namespace))
+
+        run = chart(helm, ChartSettings(settings.helm_values, settings.release, settings.namespace))
+        charts = tuple((os.path.realpath(folder / name), chart(entry, ChartSettings(
+            (), run.release, run.namespace))) for name, entry in (helm.get("charts") or {}).items())
+        settings = settings._replace(helm_values=run.values if "values" in helm else settings.helm_values,
+                                     release=run.release, namespace=run.namespace,
+                                     charts=charts if "charts" in helm else settings.charts)
+    return settings
 
 
 def _custom_rule(entry: dict, origin: str) -> CustomRule:
@@ -315,6 +345,7 @@ def _validate_chain(chain: list[_File]) -> list[str]:
     for file in chain:
         found = _validate(file.data, file.root, validator, schema, builtin, custom)
         found += _file_schema_problems(file)
+        found += _outside_paths(file)
         for i, entry in enumerate(_custom_entries(file.data)):
             rule_id = entry.get("id")
             if not isinstance(rule_id, str) or rule_id in builtin:
@@ -329,6 +360,32 @@ def _validate_chain(chain: list[_File]) -> list[str]:
                 defined[rule_id] = file.at(path)
         problems.extend(f"{file.shown}:{line}:{column}: {message}"
                         for line, column, message in sorted(set(found)))
+    return problems
+
+
+def _outside_paths(file: _File) -> list[tuple[int, int, str]]:
+    """Values files and chart folders that lie outside the config's folder: a config is
+    the repository's, and must not make k8slint read files elsewhere into a render."""
+    helm = file.data.get("helm") if isinstance(file.data, dict) else None
+    if not isinstance(helm, dict) or file.root is None:
+        return []
+    named: list[tuple[tuple, Any]] = [(("helm", "values", i), v)
+                                      for i, v in enumerate(helm.get("values") or ())]
+    charts = helm.get("charts")
+    for name, entry in (charts.items() if isinstance(charts, dict) else ()):
+        named.append((("helm", "charts", name), name))
+        values = entry.get("values") if isinstance(entry, dict) else None
+        named += [(("helm", "charts", name, "values", i), v)
+                  for i, v in enumerate(values if isinstance(values, list) else ())]
+    problems = []
+    for path, value in named:
+        if not isinstance(value, str):
+            continue
+        normal = os.path.normpath(value)
+        if os.path.isabs(value) or normal == ".." or normal.startswith(".." + os.sep) or "\0" in value:
+            pos = locate(file.root, path)
+            problems.append((pos.line, pos.column, f"{dotted(path)}: {shortened(value, 80)!r} lies "
+                             f"outside the config's folder; name a path inside it"))
     return problems
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .catalog import RuleBrief, rule_index
 from .checks import INDEX_RULES, OBJECT_RULES
 from .checks.schema import SCHEMA_RULES, resolve
-from .discover import STDIN_NAME, Source, UsageError, discover  # noqa: F401 (re-exported)
+from .discover import STDIN_NAME, Source, UsageError, discover, display  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
 from .index import Facts, facts_of, pod_details
 from .loader import (
@@ -27,6 +27,7 @@ from .loader import (
     paths_to,
 )
 from .model import Container, K8sObject, PodSpec, containers, is_k8s_object, is_windows, objects, pod_spec
+from .render import CHART, UNIT_ROLES, RenderSettings
 from .rule import (
     APP,
     APP_ONLY,
@@ -44,9 +45,11 @@ from .rule import (
 )
 from .schemas import CrdVersion, crd_versions
 from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
+from .versions import NEWEST, shown
 
 if TYPE_CHECKING:  # imported only when a config defines custom rules
     from .custom import CustomRule
+    from .render import UnitReport
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, not read
 # Top-level keys: at the line's start, or indented a little at most (JSON), or right after
@@ -61,7 +64,8 @@ class FileResult:
     """What linting one file gave: findings, counts, and errors that are not findings."""
 
     __slots__ = ("findings", "documents", "objects", "errors", "suppressions", "facts", "context",
-                 "not_manifest", "schemaless", "crds", "custom_groups", "source")
+                 "not_manifest", "schemaless", "crds", "custom_groups", "source", "group", "unit",
+                 "origins")
 
     def __init__(self, errors: list[str] | None = None, context: bool = False):
         self.context = context  # a context file: its facts count, nothing else does
@@ -76,6 +80,11 @@ class FileResult:
         self.crds: list[CrdVersion] = []  # what the file's CRDs define, for the whole run
         self.custom_groups: set[str] = set()  # groups of its objects that are not built-in
         self.source: Source | None = None  # set by lint_source: what to read again
+        # The deployable unit whose objects meet in cross-object rules: a chart's or build
+        # root's folder, "" for the plain files (render.py).
+        self.group = ""
+        self.unit: UnitReport | None = None  # what rendering a chart or building a root gave
+        self.origins: set[str] = set()  # the files a unit's objects come from
 
 
 class _KindRules(NamedTuple):
@@ -92,7 +101,7 @@ class Engine:
     def __init__(self, severities: dict[str, str], params: dict[str, dict] | None = None,
                  loader_class: type | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
                  settings: Settings | None = None, only_groups: frozenset[str] | None = None,
-                 custom_rules: Sequence[CustomRule] = ()):
+                 custom_rules: Sequence[CustomRule] = (), render: RenderSettings | None = None):
         metas = rule_index()
         # Set when custom resources are checked again against the run's CRDs: only objects
         # of these groups are judged, by the schema rules alone.
@@ -104,6 +113,7 @@ class Engine:
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self.settings = settings or Settings()
+        self.render = render or RenderSettings()  # how charts and build roots are rendered
         # Declared rules, each with this run's params: the built-in ones, then the config's
         # custom rules (their validators compiled here, once per process).
         self._rules: list[tuple[Rule, Params]] = [
@@ -157,6 +167,8 @@ class Engine:
         return result
 
     def _lint_source(self, source: Source) -> FileResult:
+        if source.role in UNIT_ROLES:
+            return self._lint_unit(source)
         limit = self.max_file_size
         file = _File(source.display, source.exact or source.display, source.role)
         try:
@@ -206,6 +218,10 @@ class Engine:
             else:
                 self._file_finding(result, file, "parse-error", exc.problem)
             return result
+        return self._lint_text(result, file, text, context, walked)
+
+    def _lint_text(self, result: FileResult, file: _File, text: str, context: bool,
+                   walked: bool) -> FileResult:
         if context:
             return self._facts_only(result, file, text)
         json_file = file.display.lower().endswith(".json") or (
@@ -225,6 +241,63 @@ class Engine:
         if loaded.problem is not None:
             self._file_finding(result, file, "parse-error", loaded.problem)
         return result
+
+    def _lint_unit(self, source: Source) -> FileResult:
+        """A chart rendered, or a build root built, then linted: every finding, fact and
+        suppression moved to the file a person edits (render.py)."""
+        from .render import Mover, UnitReport, render, unplaced
+
+        result = FileResult()
+        result.group = source.real or ""
+        rendering = render(source, self.render, self.settings.kubernetes_version or shown(NEWEST))
+        rule = "helm-render-error" if source.role == CHART else "kustomize-build-error"
+        read: set[str] = set()  # files whose comment suppressions are taken already
+        for number, (text, place) in enumerate(rendering.pieces):
+            mover = Mover(source, number, place, text)
+            file = _File(source.display, source.exact)
+            piece = self._lint_text(FileResult(), file, text, context=False, walked=False)
+            result.origins.update(mover.place(ref.unit, (), 1, 1)[0] for ref in file.refs())
+            result.documents += piece.documents
+            result.objects += piece.objects
+            result.errors.extend(piece.errors)
+            result.crds.extend(piece.crds)
+            result.custom_groups |= piece.custom_groups
+            for kind, count in piece.schemaless.items():
+                result.schemaless[kind] = result.schemaless.get(kind, 0) + count
+            result.findings.extend(mover.finding(f) for f in piece.findings)
+            result.facts.extend(mover.facts(f) for f in piece.facts)
+            result.suppressions.extend(mover.suppression(s) for s in piece.suppressions
+                                       if s.target_unit is not None)
+            self._read_comment_suppressions(result, mover.files, read)
+            result.origins.update(mover.files)  # patches and kustomizations pointed into
+        failed = bool(rendering.errors) and not rendering.pieces
+        names = Mover(source, -1, unplaced, "")
+        for real, line, column, message in rendering.errors:
+            name = names.name(real)
+            result.origins.add(name)
+            if rule in self.severities:
+                result.findings.append(make_finding(
+                    rule, self.severities[rule], message, display(name),
+                    Span(line, column, line, column + 1), source=name)._replace(via=source.display))
+        result.unit = UnitReport(source.role, source.display, failed, rendering.seconds,
+                                 rendering.engine)
+        return result
+
+    def _read_comment_suppressions(self, result: FileResult, files: dict[str, str],
+                                   read: set[str]) -> None:
+        """The comment suppressions of the files a unit's findings point into, read from
+        the files themselves (a build drops comments; a template's are its own)."""
+        for name, real in files.items():
+            if name in read:
+                continue
+            read.add(name)
+            try:
+                with open(real, "rb") as stream:
+                    raw = stream.read(self.max_file_size + 1)
+                text = decode(raw) if len(raw) <= self.max_file_size else ""
+            except (OSError, DecodeProblem):
+                continue
+            result.suppressions.extend(comment_suppressions(name, text))
 
     def _facts_only(self, result: FileResult, file: _File, text: str) -> FileResult:
         """A context file: its objects' facts and its CRDs, nothing reported."""
@@ -384,6 +457,10 @@ class _File:
         ref = ObjectRef(self.exact, name, unit, obj.api_version, obj.kind, obj.namespace, obj.name)
         self._refs[id(obj.node)] = ref
         return ref
+
+    def refs(self) -> Iterable[ObjectRef]:
+        """Every object's identity given out so far."""
+        return self._refs.values()
 
     def known_ref(self, obj: K8sObject) -> ObjectRef:
         return self._refs.get(id(obj.node)) or self.ref(obj)

@@ -74,6 +74,10 @@ class Finding(NamedTuple):
     # The rule's repair (edits by path inside the object), when it has one: what `check`
     # marks as fixable, `fix` applies and SARIF carries as a fix.
     fix: Fix | None = None
+    # The Helm chart or Kustomize build root the finding came through (its folder, as
+    # reports show it); "" for a plain file. Two roots that build one base alike give one
+    # finding naming both ("overlays/a, overlays/b").
+    via: str = ""
 
     @property
     def sort_key(self) -> tuple:

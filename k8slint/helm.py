@@ -75,6 +75,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from .loader import DecodeProblem, decode, load_text
+from .render import CHART_FILE, chart_of, is_chart  # noqa: F401 (chart_of: part of this module's API)
 
 Place = tuple[str, int, int]  # (real absolute path of the source file, 1-based line, 1-based column)
 
@@ -84,7 +85,6 @@ MAX_CHART_BYTES = 64 * 1024 * 1024
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 MAX_VALUES_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE = 1000
-CHART_FILE = "Chart.yaml"
 
 
 class Piece(NamedTuple):
@@ -132,10 +132,6 @@ def _sdk_folder() -> str | None:
     return os.path.dirname(next(iter(spec.submodule_search_locations)))
 
 
-def is_chart(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, CHART_FILE))
-
-
 def chart_metadata(chart: str) -> dict:
     """Chart.yaml as plain data ({} when it cannot be read); read with the manifests'
     bounded, tag-free loader."""
@@ -161,22 +157,6 @@ def find_charts(folder: str) -> list[str]:
         else:
             dirs.sort()
     return sorted(found)
-
-
-def chart_of(path: str, top: str | None = None) -> str | None:
-    """The topmost chart folder (real path) that contains ``path``, looking no higher
-    than ``top`` when given; None outside any chart."""
-    real = os.path.realpath(path)
-    folder = real if os.path.isdir(real) else os.path.dirname(real)
-    stop = os.path.realpath(top) if top is not None else None
-    found = None
-    while True:
-        if is_chart(folder):
-            found = folder
-        parent = os.path.dirname(folder)
-        if folder == stop or parent == folder:
-            return found
-        folder = parent
 
 
 def chart_files(chart: str) -> frozenset[str]:
@@ -712,8 +692,25 @@ def _error(failure: _Failure | None, copy: _Copy, chart_yaml: str, value_paths: 
         for found in _TEMPLATE_AT.finditer(message):
             path = _template_path(found.group(1), copy)
             if path is not None:
-                return RenderError(path, int(found.group(2)), int(found.group(3) or 1), message)
+                line = int(found.group(2))
+                column = _column_of_byte(path, line, int(found.group(3))) if found.group(3) else 1
+                return RenderError(path, line, column, message)
     return RenderError(chart_yaml, 1, 1, message)
+
+
+def _column_of_byte(path: str, line: int, offset: int) -> int:
+    """Helm (Go's text/template) names a column as the 0-based byte offset in its line:
+    the 1-based column in characters, as every k8slint position is."""
+    try:
+        with open(path, "rb") as stream:
+            for number, text in enumerate(stream, start=1):
+                if number == line:
+                    return len(text[:offset].decode("utf-8", "replace")) + 1
+                if number > line:
+                    break
+    except OSError:
+        pass
+    return offset + 1
 
 
 def _template_path(name: str, copy: _Copy) -> str | None:
@@ -768,7 +765,7 @@ class _Server:
             self.registered = True
         self.owner = os.getpid()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", source, _sdk_folder() or ""],
+            [sys.executable, "-I", "-c", source, _sdk_folder() or "", self.folder],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self.folder, env=env, start_new_session=True, close_fds=True)
         return self.process

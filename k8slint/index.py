@@ -62,6 +62,7 @@ class Anchor(NamedTuple):
     path: tuple
     position: Position
     stable_path: str
+    file: str | None = None  # where a rendered object's anchor lies (a patch), when moved
 
 
 class ServicePort(NamedTuple):

@@ -518,7 +518,8 @@ def build(root: str, timeout: float = 60.0, *, max_output: int = MAX_OUTPUT,
 
 
 _OFFLINE = "127.0.0.1:9"  # the closed port the child's proxies point at
-_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] "command failed" err="(.*)"\s*$', re.DOTALL)
+# kubectl's log line (after any warnings kustomize printed first); its message is quoted.
+_KLOG = re.compile(r'^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] "command failed" err="(.*)"[ \t]*$', re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -526,7 +527,7 @@ def _kustomize_message(stderr: str, paths: tuple[str, str, str]) -> str:
     """kustomize's own words, without kubectl's log prefix or the wrapper around the root."""
     wrapper, relative, folder = paths
     message = stderr.strip()
-    match = _KLOG.match(message)
+    match = _KLOG.search(message)
     if match:
         message = match.group(1).replace('\\"', '"').replace("\\\\", "\\")
     if message.startswith("Error: "):
@@ -541,6 +542,8 @@ def _kustomize_message(stderr: str, paths: tuple[str, str, str]) -> str:
                 message = message.removesuffix('"').replace('\\"', '"').replace("\\\\", "\\")
             break
     message = message.replace(wrapper + os.sep + relative, folder).replace(relative, folder)
+    # A root whose own kustomization cannot be read fails inside the wrapper's layer.
+    message = message.split(f"couldn't make target for path '{folder}': ", 1)[-1]
     return message.replace(wrapper, "<build>")
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import interrupt
 from .engine import DEFAULT_MAX_FILE_SIZE, Engine, FileResult, Source
+from .render import UNIT_ROLES, RenderSettings
 from .rule import Settings
 
 if TYPE_CHECKING:  # imported when a pool is started, not by every run
@@ -22,9 +23,9 @@ if TYPE_CHECKING:  # imported when a pool is started, not by every run
 
 # What each worker builds its engine from: severities, params, max_file_size, settings, the
 # config's custom rules as plain data (each worker compiles their schemas once), and
-# only_groups (see Engine).
+# only_groups (see Engine), and how charts and build roots are rendered.
 EngineArgs = tuple[dict[str, str], dict[str, dict] | None, int, Settings, tuple["CustomRule", ...],
-                   frozenset[str] | None]
+                   frozenset[str] | None, RenderSettings]
 
 WORKER_RECURSION_LIMIT = 4000
 
@@ -54,6 +55,7 @@ def lint_all(
     settings: Settings | None = None,
     custom_rules: Sequence[CustomRule] = (),
     only_groups: frozenset[str] | None = None,
+    render: RenderSettings | None = None,
 ) -> Iterator[FileResult]:
     """Results for every source, in no particular order; ``progress(n)`` after each file.
     ``only_groups``: judge only the objects of these API groups (see Engine)."""
@@ -65,7 +67,7 @@ def lint_all(
         and all(source.path is not None for source in sources)
     )
     engine_args: EngineArgs = (severities, params, max_file_size, settings or Settings(),
-                               tuple(custom_rules), only_groups)
+                               tuple(custom_rules), only_groups, render or RenderSettings())
     if parallel:
         pool = _start_pool(jobs, engine_args)
         if pool is not None:
@@ -74,7 +76,7 @@ def lint_all(
             yield from _in_pool(pool, ordered, progress)
             return
     engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
-                    custom_rules=custom_rules, only_groups=only_groups)
+                    custom_rules=custom_rules, only_groups=only_groups, render=render)
     for done, source in enumerate(sources, start=1):
         interrupt.check()
         yield engine.lint_source(source)
@@ -82,7 +84,14 @@ def lint_all(
             progress(done)
 
 
+# A chart or build root is rendered by an external engine: it goes to a worker first,
+# as the largest file would, so that no worker waits on one at the end.
+UNIT_SIZE = 1 << 40
+
+
 def _size(source: Source) -> int:
+    if source.role in UNIT_ROLES:
+        return UNIT_SIZE
     if source.path is None:
         return 0
     try:
@@ -96,7 +105,7 @@ _worker_engine: Engine | None = None
 
 def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, max_file_size: int,
                   settings: Settings, custom_rules: tuple[CustomRule, ...],
-                  only_groups: frozenset[str] | None) -> None:
+                  only_groups: frozenset[str] | None, render: RenderSettings) -> None:
     global _worker_engine
     import signal
 
@@ -111,7 +120,7 @@ def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, ma
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
     _worker_engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
-                            custom_rules=custom_rules, only_groups=only_groups)
+                            custom_rules=custom_rules, only_groups=only_groups, render=render)
 
 
 def _lint_in_worker(source: Source) -> FileResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,16 +18,17 @@ from .catalog import rule_index
 from .checks import INDEX_RULES
 from .checks.schema import SCHEMA_RULES
 from .config import EMPTY, Config, find_config, load_config
-from .discover import Exclusions, Source, UsageError, Walk, discover, is_within
+from .discover import Exclusions, Source, UsageError, Walk, discover, display, is_within
 from .engine import DEFAULT_MAX_FILE_SIZE, FileResult, default_severities, rule_params
 from .findings import Finding, ObjectRef, Span, make_finding
 from .globs import compile_globs
-from .index import Index
+from .index import Facts, Index
+from .render import BUILD, RENDER_REQUIRED, UNIT_ROLES, Plan, RenderSettings, plan_units
 from .report import RunSummary
 from .rule import KUSTOMIZE_BASE, RunView, Settings
 from .runner import default_jobs, lint_all
 from .schemas import CrdVersion
-from .suppress import apply
+from .suppress import Suppression, apply
 from .versions import NEWEST, parse_version, shown, supported
 
 META_RULES = ("suppression-without-reason", "unused-suppression")
@@ -47,6 +49,8 @@ class Options(NamedTuple):
     progress: Callable[[int], Callable[[int], None] | None] | None = None  # files -> callback
     gitignore: bool = True  # leave files git ignores out of folder walks
     walk_rules_for_named: bool = False  # named files follow the walk's rules (the hook's)
+    render: str | None = None  # on, off or required (render.py); None: the config's
+    helm_values: tuple[str, ...] = ()  # values files for every chart, after the config's
 
 
 class Outcome(NamedTuple):
@@ -79,30 +83,34 @@ def run(options: Options, config: Config) -> Outcome:
     summary = RunSummary()
     summary.git_ignored = walk.ignored
     summary.links_out = walk.links_out
-    files = [s.real for s in sources if s.real is not None]
-    if files:
-        from .kustomize import kustomize_roles
-
-        roles = kustomize_roles(files, Path.cwd(), options.max_file_size)
-        if roles.patches:
-            unpatched = [s for s in sources if s.real not in roles.patches]
-            summary.patches_skipped = len(sources) - len(unpatched)
-            sources = unpatched
-        if roles.bases:
-            sources = [s._replace(role=KUSTOMIZE_BASE) if s.real in roles.bases else s
-                       for s in sources]
-
+    render = render_settings(options, config)
+    context: list[Source] = []
+    if options.context:
+        context = _context_sources(options.context, sources, exclusions, options.gitignore)
+    plan = plan_units(sources, context, render, Path.cwd(), options.max_file_size)
+    sources, context = plan.sources, plan.context
+    summary.notices.extend(plan.notices)
+    if plan.unrendered and render.mode == RENDER_REQUIRED:
+        problems.append(f"rendering is required (--require-render, or render: required in the "
+                        f"config), and {len(plan.unrendered)} chart(s) or build root(s) could not "
+                        f"be rendered: {', '.join(plan.unrendered[:5])}")
+    sources = _kustomize_roles(sources, summary, options.max_file_size)
     summary.root = scanned_root(sources)
     schemas = any(rule in severities for rule in SCHEMA_RULES)
-    if options.context and (schemas or any(rule in severities for rule in INDEX_RULES)):
-        sources += _context_sources(options.context, sources, exclusions, options.gitignore)
+    if context and (schemas or any(rule in severities for rule in INDEX_RULES)):
+        sources += context
     if schemas:  # custom resources are checked once the run's CRDs are known: read it once
         sources = _stdin_read(sources, options.max_file_size)
     settings = Settings(kubernetes_version=version)  # what every rule of the run is handed
     summary.kubernetes_version = version
     crds: list[CrdVersion] = []  # where two define one kind, the first by path wins
     custom: list[FileResult] = []  # files with objects of groups no built-in schema has
-    findings, suppressions, facts = [], [], []
+    findings: list[Finding] = []
+    suppressions: list[Suppression] = []
+    facts: dict[str, list[Facts]] = {}  # by deployable unit: "" the plain files, else a folder
+    failed: list[str] = []  # build roots whose build failed
+    origins: set[str] = set()  # the files rendered and built objects come from
+
     progress = options.progress(len(sources)) if options.progress else None
     # What a run keeps grows with the repository, and the cyclic collector walks all of it
     # again and again: on ten copies of the corpus that made a linear run twice as slow.
@@ -110,40 +118,59 @@ def run(options: Options, config: Config) -> Outcome:
     # the end), so reference counting frees them alone.
     collecting = gc.isenabled()
     gc.disable()
-    try:
-        for result in lint_all(sources, severities, options.jobs or default_jobs(), progress,
-                               params, options.max_file_size, settings, config.custom_rules):
-            facts.extend(result.facts)
-            crds.extend(result.crds)
-            if result.custom_groups:
-                custom.append(result)
-            if result.context:
-                summary.context_files += 1
-                continue
-            if result.not_manifest:
-                summary.not_manifests += 1
-                continue
+    def take(result: FileResult) -> None:
+        if result.facts:
+            facts.setdefault(result.group, []).extend(result.facts)
+        crds.extend(result.crds)
+        if result.custom_groups:
+            custom.append(result)
+        if result.context:
+            summary.context_files += 1
+            return
+        if result.not_manifest:
+            summary.not_manifests += 1
+            return
+        if result.unit is not None:
+            summary.units.append(result.unit)
+            origins.update(result.origins)
+            if result.unit.failed and result.unit.kind == BUILD:
+                failed.append(result.group)
+        else:
             summary.files += 1
-            for kind, count in result.schemaless.items():
-                summary.schemaless[kind] = summary.schemaless.get(kind, 0) + count
-            summary.documents += result.documents
-            summary.objects += result.objects
-            findings.extend(result.findings)
-            suppressions.extend(result.suppressions)
-            problems.extend(result.errors)
+        for kind, count in result.schemaless.items():
+            summary.schemaless[kind] = summary.schemaless.get(kind, 0) + count
+        summary.documents += result.documents
+        summary.objects += result.objects
+        findings.extend(result.findings)
+        suppressions.extend(result.suppressions)
+        problems.extend(result.errors)
+
+    lint = partial(lint_all, severities=severities, jobs=options.jobs or default_jobs(),
+                   params=params, max_file_size=options.max_file_size, settings=settings,
+                   custom_rules=config.custom_rules, render=render)
+    try:
+        for result in lint(sources, progress=progress):
+            take(result)
+        if failed:  # what a failed build would have read, linted file by file instead
+            again = unbuilt_files(plan, failed, summary, options.max_file_size)
+            for result in lint(again):
+                take(result)
     finally:
         if collecting:
             gc.enable()
         if progress is not None and hasattr(progress, "close"):
             progress.close()
 
+    summary.files += len(origins)
     interrupt.check()
     if crds and custom:
         findings.extend(_custom_resource_findings(
             options, summary, custom, chosen_crds(crds, version), severities, params, settings,
             problems))
-    if facts:
-        findings.extend(cross_object_findings(Index(facts), severities, problems, params, settings))
+    for group, unit_facts in facts.items():
+        findings.extend(cross_object_findings(Index(unit_facts), severities, problems, params,
+                                              settings, via=_via(unit_facts, sources, group)))
+    findings = merged(findings)
     ran = {rule for rule in severities if rule not in META_RULES}
     known = set(rule_index()) | {rule.id for rule in config.custom_rules}
     applied = apply(findings, suppressions, ran, severities, known)
@@ -162,6 +189,72 @@ def run(options: Options, config: Config) -> Outcome:
 
         summary.custom_rules = [meta(rule) for rule in config.custom_rules]
     return Outcome(summary, config, problems, all_findings)
+
+
+def render_settings(options: Options, config: Config) -> RenderSettings:
+    """How charts and build roots are rendered: the command line over the config."""
+    settings = config.render
+    if options.render is not None:
+        settings = settings._replace(mode=options.render)
+    if options.helm_values:
+        settings = settings._replace(helm_values=settings.helm_values + tuple(
+            os.path.abspath(p) for p in options.helm_values))
+    return settings
+
+
+def _kustomize_roles(sources: list[Source], summary: RunSummary, max_size: int) -> list[Source]:
+    """Files of kustomizations that are not built (rendering off, no kustomize, a build
+    that failed): patches skipped as fragments, resources marked as bases."""
+    files = [s.real for s in sources if s.real is not None and s.role not in UNIT_ROLES]
+    if not files:
+        return sources
+    from .kustomize import kustomize_roles
+
+    roles = kustomize_roles(files, Path.cwd(), max_size)
+    if roles.patches:
+        unpatched = [s for s in sources if s.real not in roles.patches]
+        summary.patches_skipped += len(sources) - len(unpatched)
+        sources = unpatched
+    if roles.bases:
+        sources = [s._replace(role=KUSTOMIZE_BASE) if s.real in roles.bases else s
+                   for s in sources]
+    return sources
+
+
+def unbuilt_files(plan: Plan, failed: list[str], summary: RunSummary, max_size: int) -> list[Source]:
+    """The files of the roots whose build failed that no build that worked has read:
+    linted one by one, patches skipped (as without kustomize)."""
+    covered = {s.real for root, files in plan.fallback.items() if root not in failed
+               for s in files}
+    again: dict[str, Source] = {}
+    for root in failed:
+        for source in plan.fallback.get(root, ()):
+            if source.real not in covered and source.real is not None:
+                again.setdefault(source.real, source)
+    return _kustomize_roles(list(again.values()), summary, max_size)
+
+
+def merged(findings: list[Finding]) -> list[Finding]:
+    """One finding where two units give the same one (a base built alike by two
+    overlays): it names both."""
+    by_key: dict[tuple, Finding] = {}
+    for f in findings:
+        if not f.via:
+            by_key[(id(f),)] = f
+            continue
+        key = (f.rule, f.source, f.line, f.column, f.message, f.path, f.object_key)
+        known = by_key.get(key)
+        if known is None:
+            by_key[key] = f
+        elif f.via not in known.via.split(", "):
+            by_key[key] = known._replace(via=", ".join(sorted([*known.via.split(", "), f.via])))
+    return list(by_key.values())
+
+
+def _via(facts: list[Facts], sources: list[Source], group: str) -> str:
+    if not group:
+        return ""
+    return next((s.display for s in sources if s.real == group and s.role in UNIT_ROLES), group)
 
 
 def _custom_resource_findings(options: Options, summary: RunSummary, custom: list[FileResult],
@@ -247,7 +340,7 @@ def _context_sources(folders: tuple[str, ...], sources: list[Source], exclusions
 
 def cross_object_findings(index: Index, severities: dict[str, str], problems: list[str],
                           params: dict[str, dict] | None = None,
-                          settings: Settings | None = None) -> list[Finding]:
+                          settings: Settings | None = None, via: str = "") -> list[Finding]:
     """Findings of the enabled cross-object rules, on reported objects only."""
     found = []
     metas = rule_index()
@@ -270,8 +363,12 @@ def cross_object_findings(index: Index, severities: dict[str, str], problems: li
             anchor = f.anchors[violation.anchor]
             ref = f.ref or ObjectRef(f.file, f.name or "", (), f.api_version, f.kind,
                                      f.namespace, f.name)
-            found.append(make_finding(
+            finding = make_finding(
                 rule_id, severities[rule_id], violation.message, f.file, Span(*anchor.position),
                 obj=ref, path=anchor.path, stable=anchor.stable_path,
-            ))
+            )
+            if via:  # a rendered object's: where the anchor was moved to (a patch, a template)
+                where = anchor.file or ref.source
+                finding = finding._replace(file=display(where), source=where, via=via)
+            found.append(finding)
     return found

@@ -44,6 +44,13 @@ class Suppression(NamedTuple):
     target_line: int | None = None
     target_unit: tuple | None = None
     target_prefix: tuple = ()
+    path: tuple = ()  # an annotation's, inside its object: where a rendered one came from
+
+    @property
+    def written(self) -> tuple:
+        """Where and what it is written: copies (a base built by two overlays, an
+        annotation in a template's loop) are one suppression to judge as used or not."""
+        return (self.file, self.line, self.column, self.rules, self.target_line)
 
     def covers(self, finding: Finding) -> bool:
         """``finding`` is in this suppression's file (the caller groups them by file)."""
@@ -97,12 +104,13 @@ def annotation_suppressions(file: str, unit: tuple, obj: K8sObject) -> list[Supp
         for key, reason in annotations.items():
             if not isinstance(key, str) or not key.startswith(ANNOTATION_PREFIX):
                 continue
-            pos = locate(obj.node, where + ("metadata", "annotations", key))
+            path = where + ("metadata", "annotations", key)
+            pos = locate(obj.node, path)
             rule = key[len(ANNOTATION_PREFIX):]
             found.append(Suppression(
                 file, pos.line, pos.column, pos.end_column, frozenset({rule}),
                 reason.strip() if isinstance(reason, str) else "",
-                target_unit=unit, target_prefix=prefix,
+                target_unit=unit, target_prefix=prefix, path=path,
             ))
     return found
 
@@ -126,25 +134,32 @@ def apply(
     ``severities``: of the two meta rules, when enabled; ``known``: every rule id.
     """
     by_file: dict[str, list[Suppression]] = {}
+    # A rendered object's suppressions cover it whatever file a finding in it points into
+    # (a field a patch sets): its unit names the chart or build root, so it is unique.
+    by_unit: dict[tuple, list[Suppression]] = {}
     for s in suppressions:
-        by_file.setdefault(s.file, []).append(s)
+        if s.target_unit and isinstance(s.target_unit[0], str):
+            by_unit.setdefault(s.target_unit, []).append(s)
+        else:
+            by_file.setdefault(s.file, []).append(s)
     kept, suppressed = [], []
-    used: set[Suppression] = set()
+    used: set[tuple] = set()
     for finding in findings:
-        match = next((s for s in by_file.get(finding.source or finding.file, ()) if s.covers(finding)), None)
+        match = next((s for s in (*by_file.get(finding.source or finding.file, ()),
+                                  *by_unit.get(finding.unit, ())) if s.covers(finding)), None)
         if match is None:
             kept.append(finding)
         else:
             suppressed.append((finding, match))
-            used.add(match)
+            used.add(match.written)
     meta = []
-    for s in suppressions:
+    for s in {s.written: s for s in reversed(suppressions)}.values():
         if not s.reason and "suppression-without-reason" in severities:
             meta.append(_meta(s, "suppression-without-reason", (
                 f"{s.written_as} gives no reason: say why the finding does not apply, "
                 f"so the next reader can tell whether it still holds"
             ), severities))
-        if s in used or "unused-suppression" not in severities:
+        if s.written in used or "unused-suppression" not in severities:
             continue
         unknown = sorted(r for r in s.rules if r != ALL and r not in known)
         if unknown:

@@ -55,6 +55,25 @@ def expected_marks(path: Path) -> list[Mark]:
     return marks
 
 
+def fixture_cases() -> list[Path]:
+    """Every fixture: a file of ``fixtures/<rule>/``, or a folder there (a Helm chart or a
+    kustomization, linted as a whole, whose files carry the marks)."""
+    return sorted(case for folder in FIXTURES.iterdir() if folder.is_dir() for case in folder.iterdir())
+
+
+def case_files(case: Path) -> list[Path]:
+    return [case] if case.is_file() else sorted(p for p in case.rglob("*") if p.is_file())
+
+
+def directives(case: Path) -> Path:
+    """The file whose first line holds a fixture's ``# fixture:`` directives: the fixture
+    itself, or a folder fixture's Chart.yaml or kustomization.yaml."""
+    if case.is_file():
+        return case
+    return next((case / name for name in ("Chart.yaml", "kustomization.yaml")
+                 if (case / name).is_file()), case_files(case)[0])
+
+
 _ALSO = re.compile(r"#\s*fixture:.*\balso-enable=([a-z0-9,-]+)")
 _MAX_SIZE = re.compile(r"#\s*fixture:.*\bmax-file-size=(\d+)")
 _PARAMS = re.compile(r"#\s*fixture:.*\bparams=([a-z0-9-]+)\.([A-Za-z0-9]+)=(\S+)")

@@ -12,6 +12,7 @@ import pytest
 
 from k8slint.catalog import catalog
 from k8slint.cli import main
+from k8slint.kbuild import kustomize_command
 
 from .helpers import FIXTURES, make_git_folder
 
@@ -175,6 +176,7 @@ def test_json_report_shape(capsys, tree):
         "files": 2, "documents": 3, "objects": 3, "patchesSkipped": 0, "notManifests": 0, "gitIgnored": 0, "linksOut": 0,
         "kubernetesVersion": "1.37", "objectsWithoutSchema": {}, "findings": 1, "suppressed": 0, "baselineKnown": 0, "error": 1, "warning": 0, "info": 0,
         "fixable": 0, "fixableUnsafe": 1,  # the latest-tag-drift finding: [fix*]
+        "rendered": [], "notices": [],
     }
     (finding,) = report["findings"]
     assert finding == {
@@ -299,12 +301,26 @@ def test_kustomize_patches_are_skipped_and_counted(capsys, tree):
     (overlay / "patches" / "replicas.yaml").write_text(patch)
     (overlay / "resources.yaml").write_text(patch)
     (overlay / "extra.yaml").write_text(FAILING)
-    code, out, _ = run(capsys, "check", "overlay")
+    # With rendering off, a kustomization's files are linted one by one, its patches skipped.
+    code, out, _ = run(capsys, "check", "--no-render", "overlay")
     assert code == 1
     assert out.splitlines()[-1] == (
         "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 1 fixable with k8slint fix --unsafe-fixes; "
         "2 documents, 2 objects checked; 2 kustomize patch files skipped; 1 object of 1 kind had no schema."
     )  # the Kustomization: a kind no schema of the run describes, counted as the others
     # As pre-commit passes them: named one by one, from the repository's root.
-    code, out, _ = run(capsys, "check", "overlay/patches/replicas.yaml", "overlay/resources.yaml")
+    code, out, _ = run(capsys, "check", "--no-render", "overlay/patches/replicas.yaml", "overlay/resources.yaml")
     assert (code, out) == (0, "No Kubernetes objects found in 0 files, so nothing was checked; 2 kustomize patch files skipped.\n")
+    if kustomize_command() is None:
+        return
+    # Built, the overlay fails (../deploy has no kustomization): its error at the entry
+    # kustomize names, and its files linted as without kustomize, patches skipped.
+    code, out, _ = run(capsys, "check", "overlay/patches/replicas.yaml", "overlay/resources.yaml")
+    error, summary = out.splitlines()
+    assert error.startswith("overlay/kustomization.yaml:3:13: error kustomize-build-error accumulating "
+                            "resources: accumulation err='accumulating resources from '../deploy': ")
+    assert error.endswith("unable to find one of 'kustomization.yaml', 'kustomization.yml' or "
+                          "'Kustomization' in directory '" + str(tree / "deploy") + "' (via overlay)")
+    assert (code, summary) == (1, "1 finding (1 error, 0 warnings, 0 info) in 1 of 1 file; 0 documents, "
+                                  "0 objects checked; 0 of 1 Kustomize build roots built; "
+                                  "2 kustomize patch files skipped.")

@@ -17,7 +17,10 @@ from .helpers import (
     Mark,
     MarkError,
     also_enabled,
+    case_files,
+    directives,
     expected_marks,
+    fixture_cases,
     fixture_kubernetes_version,
     fixture_max_file_size,
     fixture_params,
@@ -25,7 +28,7 @@ from .helpers import (
 )
 
 RULES = sorted(catalog())
-FIXTURE_FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file())
+FIXTURE_CASES = fixture_cases()
 
 
 def test_every_rule_has_logic_metadata_and_both_fixtures():
@@ -33,7 +36,8 @@ def test_every_rule_has_logic_metadata_and_both_fixtures():
     assert not set(DECLARED) & set(FILE_RULES)
     for rule in RULES:
         folder = FIXTURES / rule
-        fails = [p for p in folder.glob("fail*") if any(m.rule == rule for m in expected_marks(p))]
+        fails = [case for case in folder.glob("fail*")
+                 if any(m.rule == rule for p in case_files(case) for m in expected_marks(p))]
         passes = list(folder.glob("pass*"))
         assert fails, f"{rule}: no failing fixture with an expect mark"
         assert passes, f"{rule}: no passing fixture"
@@ -49,43 +53,56 @@ def test_every_rule_declares_what_it_visits_with_the_id_of_its_metadata():
 
 
 def test_every_fixture_belongs_to_a_rule():
-    for path in FIXTURE_FILES:
-        assert path.parent.name in RULES, path
-        assert path.name.startswith(("fail", "pass")), path
+    for case in FIXTURE_CASES:
+        assert case.parent.name in RULES, case
+        assert case.name.startswith(("fail", "pass")), case
 
 
-def _fixture_run(path: Path) -> list:
+def _fixture_run(case: Path) -> list:
     """Every finding of a run over the fixture with only its rule (and the rules its
     ``# fixture:`` line names) enabled."""
-    rule = path.parent.name
-    return lint(path, rules=[rule] + also_enabled(path), params=fixture_params(path),
-                max_file_size=fixture_max_file_size(path),
-                kubernetes_version=fixture_kubernetes_version(path))
+    rule = case.parent.name
+    where = directives(case)
+    return lint(case, rules=[rule] + also_enabled(where), params=fixture_params(where),
+                max_file_size=fixture_max_file_size(where),
+                kubernetes_version=fixture_kubernetes_version(where))
 
 
-def _differences(path: Path, got: Counter, want: Counter) -> str:
-    lines = path.read_text(encoding="utf-8").splitlines()
-
+def _differences(case: Path, got: Counter, want: Counter) -> str:
     def show(kind: str, counts: Counter) -> list[str]:
-        return [f"  {kind} {rule}@{column} on line {line}: {lines[line - 1].strip()[:90]}"
-                for (rule, line, column), n in sorted(counts.items()) for _ in range(n)]
+        shown = []
+        for (rule, name, line, column), n in sorted(counts.items()):
+            path = case if case.is_file() else case / name
+            text = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+            quoted = text[line - 1].strip()[:90] if 0 < line <= len(text) else ""
+            shown += [f"  {kind} {rule}@{column} on {name} line {line}: {quoted}"] * n
+        return shown
 
-    return "\n".join([f"{path.relative_to(FIXTURES)}: findings and marks differ"]
+    return "\n".join([f"{case.relative_to(FIXTURES)}: findings and marks differ"]
                      + show("finding without a mark:", got - want)
                      + show("mark without a finding:", want - got))
 
 
-@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_fixture_marks_match_findings_of_its_rule_alone(path: Path):
-    marks = expected_marks(path)
-    unplaced = [m for m in marks if m.column is None]
+def _name_in(case: Path, file: str) -> str:
+    """A finding's file as its place in the fixture ("" for a file fixture)."""
+    if case.is_file():
+        return ""
+    path = Path(file).resolve()
+    return path.relative_to(case.resolve()).as_posix() if path.is_relative_to(case.resolve()) else file
+
+
+@pytest.mark.parametrize("case", FIXTURE_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_marks_match_findings_of_its_rule_alone(case: Path):
+    marks = [(m, "" if case.is_file() else p.relative_to(case).as_posix())
+             for p in case_files(case) for m in expected_marks(p)]
+    unplaced = [m for m, _ in marks if m.column is None]
     assert not unplaced, f"every mark carries its column (# expect: rule@column): {unplaced}"
-    findings = _fixture_run(path)
+    findings = _fixture_run(case)
     # Every finding of the run, whatever its rule: one mark each, exactly where it points.
-    got = Counter((f.rule, f.line, f.column) for f in findings)
-    want = Counter((m.rule, m.line, m.column) for m in marks)
-    assert got == want, _differences(path, got, want)
-    if path.name.startswith("pass"):
+    got = Counter((f.rule, _name_in(case, f.file), f.line, f.column) for f in findings)
+    want = Counter((m.rule, name, m.line, m.column) for m, name in marks)
+    assert got == want, _differences(case, got, want)
+    if case.name.startswith("pass"):
         assert findings == []
 
 
@@ -143,17 +160,39 @@ EXAMPLE_DOES_NOT_FIRE: dict[str, str] = {
 INSTEAD_FIRES: dict[str, str] = {}
 
 
+def _example_case(rule: str, path: Path, text: str) -> Path:
+    """Where a rule's example is linted: a file, or for the rules about rendering, the
+    template of a chart or the kustomization of a folder it stands for."""
+    if rule == "helm-render-error":
+        chart = path.with_suffix("")
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: example\nversion: 0.1.0\n")
+        (chart / "templates" / "deployment.yaml").write_text(text, encoding="utf-8")
+        return chart
+    if rule == "kustomize-build-error":
+        from k8slint.kbuild import kustomize_command
+
+        if kustomize_command() is None:
+            pytest.skip("neither kustomize nor kubectl is on PATH")
+        folder = path.with_suffix("")
+        folder.mkdir()
+        (folder / "kustomization.yaml").write_text(text, encoding="utf-8")
+        return folder
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("rule", RULES)
 def test_every_rules_example_fires_and_instead_stays_quiet(rule: str, tmp_path: Path):
     meta = catalog()[rule]
     # The rule's own fixture says which other rules and parameters it needs.
-    directives = FIXTURES / rule / "fail.yaml"
+    first = FIXTURES / rule / "fail.yaml"
+    where = first if first.is_file() else directives(sorted((FIXTURES / rule).glob("fail*"))[0])
 
     def findings_of_rule(name: str, text: str) -> list:
-        path = tmp_path / name
-        path.write_text(text + "\n", encoding="utf-8")
-        findings = lint(path, rules=[rule] + also_enabled(directives), params=fixture_params(directives),
-                        max_file_size=fixture_max_file_size(directives))
+        path = _example_case(rule, tmp_path / name, text + "\n")
+        findings = lint(path, rules=[rule] + also_enabled(where), params=fixture_params(where),
+                        max_file_size=fixture_max_file_size(where))
         return [f for f in findings if f.rule == rule]
 
     fired = findings_of_rule("example.yaml", meta.example)

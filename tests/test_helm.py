@@ -230,7 +230,8 @@ def test_a_template_that_fails_is_an_error_at_its_line() -> None:
     rendered = helm.render_chart(str(DATA / "broken"), kube_version="1.37")
     assert rendered.pieces == []
     assert rendered.errors == [helm.RenderError(
-        str(DATA / "broken/templates/configmap.yaml"), 6, 10,
+        # Helm names the 0-based byte offset of `required`: column 11 counts from 1.
+        str(DATA / "broken/templates/configmap.yaml"), 6, 11,
         "execution error at (broken/templates/configmap.yaml:6:10): image.tag is required")]
 
 

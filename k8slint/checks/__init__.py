@@ -38,4 +38,4 @@ INDEX_RULES: dict[str, Rule] = {rule_id: r for rule_id, r in RULES.items() if r.
 
 # Reported while reading files, or when suppressions are applied; not by a check.
 FILE_RULES = ("parse-error", "duplicate-key", "file-too-large", "suppression-without-reason",
-              "unused-suppression")
+              "unused-suppression", "helm-render-error", "kustomize-build-error")

@@ -8,6 +8,7 @@ from ..findings import SEVERITIES, Finding
 
 if TYPE_CHECKING:
     from ..catalog import RuleMeta
+    from ..render import UnitReport
 
 
 DEFAULT_WIDTH = 100  # a compact report's width when standard output is not a terminal
@@ -18,7 +19,8 @@ class RunSummary:
 
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
                  "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored",
-                 "links_out", "schemaless", "kubernetes_version", "custom_rules")
+                 "links_out", "schemaless", "kubernetes_version", "custom_rules", "units",
+                 "notices")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -36,6 +38,8 @@ class RunSummary:
         self.schemaless: dict[str, int] = {}  # objects no schema describes, by group/kind
         self.kubernetes_version: str | None = None  # the release the run checked against
         self.custom_rules: list[RuleMeta] = []  # the config's, described as built-in rules are
+        self.units: list[UnitReport] = []  # charts rendered and build roots built
+        self.notices: list[str] = []  # what the run could not do and how to enable it
 
     @property
     def active(self) -> list[Finding]:

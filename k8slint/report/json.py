@@ -16,7 +16,7 @@ def finding_dict(f: Finding) -> dict:
     obj = None
     if f.kind is not None:
         obj = {"apiVersion": f.api_version, "kind": f.kind, "namespace": f.namespace, "name": f.name}
-    return {
+    found = {
         "rule": f.rule,
         "severity": f.severity,
         "message": f.message,
@@ -29,6 +29,9 @@ def finding_dict(f: Finding) -> dict:
         "path": list(f.path),
         "suppressed": None if f.suppressed is None else {"kind": "inSource", "justification": f.suppressed},
     }
+    if f.via:
+        found["via"] = f.via
+    return found
 
 
 def render_json(summary: RunSummary) -> str:
@@ -56,6 +59,10 @@ def render_json(summary: RunSummary) -> str:
             "info": counts["info"],
             "fixable": fixable,
             "fixableUnsafe": fixable_unsafe,
+            "rendered": [{"kind": u.kind, "folder": u.display, "failed": u.failed,
+                          "engine": u.engine, "engineSeconds": round(u.seconds, 3)}
+                         for u in summary.units],
+            "notices": list(summary.notices),
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

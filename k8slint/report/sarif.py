@@ -307,6 +307,8 @@ def build_log(summary: RunSummary, category: str | None = None,
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
         }
+        if f.via:  # the chart or build root the finding came through
+            result["properties"] = {"via": f.via}
         if f.fix is not None and f.suppressed is None and f.unit and path != "<stdin>":
             fixable.setdefault(path, []).append((len(results), f, artifact))
         if f.suppressed is not None:
@@ -326,13 +328,15 @@ def build_log(summary: RunSummary, category: str | None = None,
                 results[n] = {"message": message, "fixes": [_fix(f, artifact, replacements)], **results[n]}
 
     invocations = None
+    told = [om.Notification(message=om.Message(text=notice), level="warning")
+            for notice in summary.notices]
     if left_out:
         message = _cut_message(left_out, len(findings), MAX_RESULTS)
         if notices is not None:
             notices.append(f"SARIF: {message}")
-        invocations = [om.Invocation(execution_successful=True, tool_execution_notifications=[
-            om.Notification(message=om.Message(text=message), level="warning"),
-        ])]
+        told.append(om.Notification(message=om.Message(text=message), level="warning"))
+    if told:
+        invocations = [om.Invocation(execution_successful=True, tool_execution_notifications=told)]
     run = om.Run(
         tool=om.Tool(driver=om.ToolComponent(
             name="k8slint", version=__version__, semantic_version=__version__,

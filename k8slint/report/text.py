@@ -63,6 +63,8 @@ def _paint(text: str, code: str, color: bool) -> str:
 def finding_line(f: Finding, color: bool = False) -> str:
     where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
     line = f"{where} {severity_word(f.severity, color)} {f.rule}{fix_mark(f)} {printable(f.message)}"
+    if f.via:
+        line += f" (via {printable(f.via)})"
     if f.suppressed is not None:
         line += f" [suppressed: {printable(f.suppressed) or 'no reason given'}]"
     return line
@@ -106,7 +108,21 @@ def severity_word(severity: str, color: bool = False) -> str:
 def render_text(summary: RunSummary, *, color: bool = False) -> str:
     lines = [finding_line(f, color) for f in summary.findings]
     lines.append(summary_line(summary))
+    lines += [f"note: {printable(notice)}" for notice in summary.notices]
     return "\n".join(lines) + "\n"
+
+
+def units_words(summary: RunSummary) -> str:
+    """``2 Helm charts rendered, 1 of 2 Kustomize build roots built``, or nothing."""
+    words = []
+    for kind, noun, verb in (("helm-chart", "Helm chart", "rendered"),
+                             ("kustomize-build", "Kustomize build root", "built")):
+        units = [u for u in summary.units if u.kind == kind]
+        if units:
+            done = sum(not u.failed for u in units)
+            count = f"{done} of {len(units)} {noun}s" if done < len(units) else _plural(len(units), noun)
+            words.append(f"{count} {verb}")
+    return ", ".join(words)
 
 
 def _plural(n: int, word: str) -> str:
@@ -116,6 +132,8 @@ def _plural(n: int, word: str) -> str:
 def summary_line(summary: RunSummary) -> str:
     checked = f"{_plural(summary.documents, 'document')}, {_plural(summary.objects, 'object')} checked"
     extras = ""
+    if summary.units:
+        extras += f"; {units_words(summary)}"
     if summary.patches_skipped:
         extras += f"; {_plural(summary.patches_skipped, 'kustomize patch file')} skipped"
     if summary.not_manifests:
