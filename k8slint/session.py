@@ -236,13 +236,13 @@ def unbuilt_files(plan: Plan, failed: list[str], summary: RunSummary, max_size: 
 
 def merged(findings: list[Finding]) -> list[Finding]:
     """One finding where two units give the same one (a base built alike by two
-    overlays): it names both."""
+    overlays, its objects renamed or not): it names both."""
     by_key: dict[tuple, Finding] = {}
     for f in findings:
         if not f.via:
             by_key[(id(f),)] = f
             continue
-        key = (f.rule, f.source, f.line, f.column, f.message, f.path, f.object_key)
+        key = (f.rule, f.source, f.line, f.column, f.message, f.path)
         known = by_key.get(key)
         if known is None:
             by_key[key] = f
