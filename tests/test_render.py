@@ -281,6 +281,7 @@ def test_sarif_and_json_name_the_template_and_the_chart(capsys, here):
     chart(here, "web", {"deployment.yaml": DEPLOYMENT.replace("replicas: 2", "replicas: {{ .Values.count }}")
                         + "---\n" + PDB}, values="count: 1\n")
     code, out, _ = run(capsys, "check", "--format", "sarif", "web")
+    assert code == 1
     (result,) = json.loads(out)["runs"][0]["results"]
     assert result["ruleId"] == "single-replica"
     assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {
@@ -288,6 +289,7 @@ def test_sarif_and_json_name_the_template_and_the_chart(capsys, here):
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 6
     assert result["properties"] == {"via": "web"}
     code, out, _ = run(capsys, "check", "--format", "json", "web")
+    assert code == 1
     report = json.loads(out)
     (finding,) = report["findings"]
     assert (finding["file"], finding["line"], finding["column"], finding["via"]) == (
