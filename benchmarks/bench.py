@@ -2,7 +2,8 @@
 """k8slint's benchmark: time and peak memory against the parse floor and the bare interpreter.
 
 Run by hand, from a virtual environment where k8slint and ruamel.yaml (with its C
-extension, ruamel.yaml.clib) are installed: ``pip install '.[bench]'``, then
+extension, ruamel.yaml.clib) are installed, with the Helm engine for the charts:
+``pip install '.[bench,helm]'``, then
 
     python benchmarks/bench.py [--corpus DIR] [--single FILE] [--runs N] [--scale N]
 
@@ -28,6 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent.parent / "shared" / "corpus" / "real"
 DEFAULT_SINGLE = HERE.parent.parent / "shared" / "corpus" / "single" / "frontend-deployment.yaml"
+DEFAULT_CHARTS = HERE.parent.parent / "shared" / "corpus" / "charts"
 # Ten custom rules of a realistic policy pack (labels, registries, host ports, resources,
 # probes, service accounts, namespaces, replicas): what they add to a corpus run.
 CUSTOM_RULES = HERE / "custom-rules.yaml"
@@ -150,12 +152,26 @@ def machine() -> str:
             f"{platform.python_version()}; load average {load}")
 
 
+def engine_time(lint: list[str], folder: Path) -> tuple[int, float, int]:
+    """(units rendered or built, seconds spent in the external engines, units failed) of
+    one run, from its JSON summary."""
+    import json
+
+    done = subprocess.run(lint + ["check", "--format", "json", str(folder)], capture_output=True,
+                          text=True, check=False)
+    rendered = json.loads(done.stdout)["summary"]["rendered"]
+    return (len(rendered), sum(unit["engineSeconds"] for unit in rendered),
+            sum(unit["failed"] for unit in rendered))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--single", type=Path, default=DEFAULT_SINGLE)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--scale", type=int, default=10, help="copies for the scaled run (0: skip)")
+    parser.add_argument("--charts", type=Path, default=DEFAULT_CHARTS,
+                        help="Helm charts to render (skipped when the folder is missing)")
     args = parser.parse_args()
     if not args.corpus.is_dir() or not args.single.is_file():
         parser.error(f"need a corpus folder and a single file: {args.corpus}, {args.single}")
@@ -177,23 +193,34 @@ def main() -> int:
     imports = measure('python -c "import click, ruamel.yaml"', [py, "-c", "import click, ruamel.yaml"])
     one = measure("k8slint check ONE-FILE", lint + ["check", str(args.single)])
     floor = measure("parse floor (ruamel C composer)", [py, "-c", FLOOR, str(args.corpus)])
-    jobs1 = measure("k8slint check -j1 CORPUS", lint + ["check", "-j1", str(args.corpus)])
+    # The corpus figures are of the files as they are: kustomizations not built (that is
+    # measured on its own below, with the time spent in kustomize itself).
+    lint_plain = lint + ["check", "--no-render"]
+    jobs1 = measure("k8slint check -j1 CORPUS", lint_plain + ["-j1", str(args.corpus)])
     jobsn = measure(f"k8slint check CORPUS (default jobs: {os.cpu_count()})",
-                    lint + ["check", str(args.corpus)])
+                    lint_plain + [str(args.corpus)])
     from k8slint.checks.schema import SCHEMA_RULES  # switched off for the runs they are measured against
 
     # Without and with the schema rules, then without and with ten custom rules, in turns.
     no_schema = [arg for rule in SCHEMA_RULES for arg in ("--disable", rule)]
     schema = Pair(("k8slint check CORPUS, no schema rules", "k8slint check CORPUS, schema rules"),
-                  (lint + ["check", *no_schema, str(args.corpus)], lint + ["check", str(args.corpus)]),
+                  (lint_plain + [*no_schema, str(args.corpus)], lint_plain + [str(args.corpus)]),
                   args.runs)
     print(schema.rows(), flush=True)
     # Without and with ten custom rules, in turns. The config's validation is remembered
     # after the warm-up run, as on any second run.
     custom = Pair(("k8slint check CORPUS, no custom rules", "k8slint check CORPUS, 10 custom rules"),
-                  (lint + ["check", "--config", os.devnull, str(args.corpus)],
-                   lint + ["check", "--config", str(CUSTOM_RULES), str(args.corpus)]), args.runs)
+                  (lint_plain + ["--config", os.devnull, str(args.corpus)],
+                   lint_plain + ["--config", str(CUSTOM_RULES), str(args.corpus)]), args.runs)
     print(custom.rows(), flush=True)
+    # Rendering: the corpus's Kustomize roots built (in turns with the run that does not
+    # build them), and the Helm charts rendered; the engines' own time from the JSON summary.
+    render = Pair(("k8slint check --no-render CORPUS", "k8slint check CORPUS (roots built)"),
+                  (lint_plain + [str(args.corpus)], lint + ["check", str(args.corpus)]), args.runs)
+    print(render.rows(), flush=True)
+    charts = None
+    if args.charts.is_dir():
+        charts = measure("k8slint check CHARTS (rendered)", lint + ["check", str(args.charts)])
 
     scaled = None
     if args.scale:
@@ -217,6 +244,12 @@ def main() -> int:
     ratio("  the same, CPU time", schema.cpu_ratio(), "(for reference)")
     ratio(f"corpus with 10 custom rules / without (default jobs: {os.cpu_count()})", custom.ratio(), "<= 1.2")
     ratio("  the same, CPU time", custom.cpu_ratio(), "(for reference)")
+    ratio("corpus with kustomize roots built / --no-render", render.ratio(), "(for reference)")
+    for label, folder in (("corpus", args.corpus), ("charts", args.charts if charts else None)):
+        if folder is not None:
+            units, seconds, failed = engine_time(lint, folder)
+            print(f"  {'engines, ' + label + f' ({units} units, {failed} failed)':<58} {seconds:6.2f} s"
+                  f"   summed over units, inside the run")
     if scaled:
         n, floor_n, jobs1_n, jobsn_n = scaled
         ratio(f"{n}x corpus -j1 / 1x corpus -j1", jobs1_n.median / jobs1.median, f"<= {n + 0.5}")
