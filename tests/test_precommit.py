@@ -284,3 +284,31 @@ def test_fix_hook_fails_when_it_changed_files_and_passes_the_second_time(
     report = _report(second)
     assert second.returncode == 0, report
     assert _hook_status(second.stdout, "k8slint fix") == "Passed", report
+
+
+def test_a_changed_helper_re_renders_its_chart_through_the_hook(tmp_path: Path) -> None:
+    """pre-commit passes _helpers.tpl (the hook's files pattern takes .tpl) and k8slint takes
+    the chart it belongs to; the hook's own environment has no Helm engine (the extra is an
+    additional dependency a user adds), so it says so and passes; with the engine, the same
+    command renders the chart and the finding points into the template that uses it."""
+    scratch = Scratch(tmp_path)
+    _git(scratch.repo, "init", "-q")
+    chart = scratch.repo / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("")
+    (chart / "templates" / "_helpers.tpl").write_text('{{- define "web.image" -}}example/web:latest{{- end }}\n')
+    (chart / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+        "  - name: web\n    image: {{ include \"web.image\" . }}\n")
+    _git(scratch.repo, "add", ".")
+    result = scratch.try_repo("--files", "chart/templates/_helpers.tpl")
+    report = _report(result)
+    assert result.returncode == 0, report
+    assert ("note: 1 Helm chart not rendered (no Helm engine: put helm on PATH, or pip install "
+            "'k8slint[helm]'), so not linted: chart") in result.stdout, report
+    direct = scratch.k8slint("check", "--context", ".", "--pre-commit", "--", "chart/templates/_helpers.tpl")
+    assert direct.returncode == 1, _report(direct)
+    # The image key is written on the template line: its column, not the include's.
+    assert "\nchart/templates/pod.yaml:7:5: warning latest-tag " in direct.stdout, _report(direct)
+    assert direct.stdout.splitlines()[-1].endswith("; 1 Helm chart rendered."), _report(direct)
