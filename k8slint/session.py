@@ -135,6 +135,8 @@ def run(options: Options, config: Config) -> Outcome:
             origins.update(result.origins)
             if result.unit.failed and result.unit.kind == BUILD:
                 failed.append(result.group)
+                result.findings = [_with_fallback(f, plan.patches.get(result.group, 0))
+                                   for f in result.findings]
         else:
             summary.files += 1
         for kind, count in result.schemaless.items():
@@ -219,6 +221,16 @@ def _kustomize_roles(sources: list[Source], summary: RunSummary, max_size: int) 
         sources = [s._replace(role=KUSTOMIZE_BASE) if s.real in roles.bases else s
                    for s in sources]
     return sources
+
+
+def _with_fallback(finding: Finding, patches: int) -> Finding:
+    """A build's error, saying what becomes of the root's files."""
+    if finding.rule != "kustomize-build-error":
+        return finding
+    skipped = (f"; its {patches} patch file{'s are' if patches != 1 else ' is'} skipped"
+               if patches else "")
+    return finding._replace(message=f"{finding.message} (the root's files are linted one by "
+                                    f"one instead{skipped})")
 
 
 def unbuilt_files(plan: Plan, failed: list[str], summary: RunSummary, max_size: int) -> list[Source]:

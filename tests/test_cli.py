@@ -320,7 +320,8 @@ def test_kustomize_patches_are_skipped_and_counted(capsys, tree):
     assert error.startswith("overlay/kustomization.yaml:3:13: error kustomize-build-error accumulating "
                             "resources: accumulation err='accumulating resources from '../deploy': ")
     assert error.endswith("unable to find one of 'kustomization.yaml', 'kustomization.yml' or "
-                          "'Kustomization' in directory '" + str(tree / "deploy") + "' (via overlay)")
+                          "'Kustomization' in directory '" + str(tree / "deploy") + "' (the root's files are "
+                          "linted one by one instead; its 2 patch files are skipped) (via overlay)")
     assert (code, summary) == (1, "1 finding (1 error, 0 warnings, 0 info) in 1 of 1 file; 0 documents, "
                                   "0 objects checked; 0 of 1 Kustomize build roots built; "
                                   "2 kustomize patch files skipped.")
