@@ -64,7 +64,26 @@ def _handle(request: dict) -> dict:
         chart.close()
 
 
+def _limit_memory(limit: int) -> None:
+    """Cap the child's data segment (Go's heap is private writable memory, which the
+    kernel counts against RLIMIT_DATA; the address space it only reserves is not)."""
+    try:
+        import resource
+    except ImportError:  # not on this system: the time limit still holds
+        return
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    except (ValueError, OSError):
+        pass
+
+
 def main() -> None:
+    # The most memory a render may take (the third argument): a chart that doubles a
+    # string forty times must end this child, not exhaust the machine.
+    if len(sys.argv) > 3 and sys.argv[3].isdigit():
+        _limit_memory(int(sys.argv[3]))
     if len(sys.argv) > 1:
         sys.path.insert(0, sys.argv[1])
     out = sys.stdout.buffer

@@ -740,6 +740,11 @@ def clean_message(message: str) -> str:
 # --- the SDK's child process ----------------------------------------------------------------
 
 
+# The memory the embedded engine's child may use for a render (its data segment): a chart
+# that builds a string of a terabyte ends the render, not the machine.
+MEMORY_LIMIT = 2 << 30
+
+
 class _Server:
     """The child process that renders with the SDK, kept for the next chart."""
 
@@ -765,7 +770,7 @@ class _Server:
             self.registered = True
         self.owner = os.getpid()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", source, _sdk_folder() or "", self.folder],
+            [sys.executable, "-I", "-c", source, _sdk_folder() or "", self.folder, str(MEMORY_LIMIT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self.folder, env=env, start_new_session=True, close_fds=True)
         return self.process
@@ -809,7 +814,11 @@ class _Server:
             except TimeoutError:
                 return {"error": {"where": "render", "timed_out": True, "message":
                                   f"rendering took longer than {timeout:g} s and was stopped"}}
-            except (OSError, ValueError, EOFError) as exc:
+            except EOFError:  # the child ended mid-render: its memory cap, or a signal
+                return {"error": {"where": "engine", "message":
+                                  f"the Helm engine stopped while rendering (it ran out of the "
+                                  f"{MEMORY_LIMIT >> 20} MiB a render may use, or was killed)"}}
+            except (OSError, ValueError) as exc:
                 code = process.poll()
                 why = f" (exit code {code})" if code is not None else f": {exc}"
                 return {"error": {"where": "engine", "message": f"the Helm engine stopped{why}"}}

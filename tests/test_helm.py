@@ -342,3 +342,25 @@ def test_corpus_marked_render_equals_a_plain_one(row: dict[str, str]) -> None:
             lines, other, got = text.split("\n"), second[name].split("\n"), marked[name].split("\n")
             assert len(got) == len(lines), name
             assert all(g == a for a, b, g in zip(lines, other, got, strict=True) if a == b), name
+
+
+@needs_engine
+def test_a_render_that_takes_too_much_memory_is_stopped(tmp_path: Path, monkeypatch) -> None:
+    """A template that doubles a string forty times (a terabyte) ends its render with an
+    error at Chart.yaml; the next render gets a fresh engine."""
+    chart = tmp_path / "big"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: big\nversion: 0.1.0\n")
+    (chart / "templates" / "cm.yaml").write_text(
+        '{{- $s := "x" }}{{- range until 40 }}{{- $s = print $s $s }}{{- end }}\n'
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {x: {{ $s | quote }}}\n")
+    helm.stop_engine()
+    monkeypatch.setattr(helm, "MEMORY_LIMIT", 256 << 20)
+    try:
+        rendered = helm.render_chart(str(chart), kube_version="1.37", timeout=60)
+    finally:
+        helm.stop_engine()  # the next test's engine has the usual limit
+    assert rendered.pieces == []
+    assert rendered.errors == [helm.RenderError(
+        str(chart / "Chart.yaml"), 1, 1, "the Helm engine stopped while rendering (it ran out of "
+        "the 256 MiB a render may use, or was killed)")]
