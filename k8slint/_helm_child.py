@@ -72,7 +72,7 @@ def _limit_memory(limit: int) -> None:
     except ImportError:  # not on this system: the time limit still holds
         return
     try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         limit = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     except (ValueError, OSError):
