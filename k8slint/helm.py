@@ -31,7 +31,9 @@ text is the render of the unmarked chart. A line carries no marker when the mark
 change what renders: inside an action or comment that spans lines, inside a ``define`` or
 ``block`` body (helpers are included anywhere, often into a single value), whitespace-only
 lines, a line ending in a right-trimming ``-}}``, a line with trailing white space that
-a following ``{{-`` trims, a line starting with ``---``, and the whole of a template whose
+a following ``{{-`` trims, a line starting with ``---``, a line whose plain scalar the next
+line continues (a comment there would end the scalar and break the YAML that ``helm
+template`` parses; generated CRDs' descriptions are such), and the whole of a template whose
 rendered text another template reads (``include (print $.Template.BasePath
 "/configmap.yaml")`` for a checksum: the path appears as a literal in the chart).
 
@@ -43,9 +45,24 @@ at the end of a line) maps to the next marked line below; a template consumed by
 maps every finding to its first line; templates inside a packaged ``.tgz`` subchart map
 to the archive, line 1; a template found only under an aliased or renamed dependency's
 name maps to its marked lines but its errors to the chart's Chart.yaml. With ``helm`` on
-PATH, documents keep the order ``helm template`` prints (sorted by kind) rather than the
-template's own, and a marker inside a multi-line plain scalar can make Helm's own YAML
-parse of the output fail (the SDK does not parse it).
+PATH, documents keep the order ``helm template`` prints (sorted by kind in Helm's install
+order, hooks last) rather than the template's own: each is placed by its own markers, so
+findings are the same. A marker Helm's YAML parse still rejects makes the chart render
+again unmarked (every object at its template's first line).
+
+``helm template``. Its stdout is split at ``---`` / ``# Source:`` headers and grouped by
+template. On failure (exit code not 0) the error is read from stderr's first ``Error:``
+line on (warnings before it, such as a group-readable kubeconfig or coalesce notes, are
+left out; Windows line ends made plain; Helm's closing "Use --debug flag to render out
+invalid YAML" dropped); stderr is searched for that line up to MAX_STDERR_SCAN bytes and
+read up to MAX_STDERR_BYTES. Errors are placed from ``(file:line:col)``, ``template:
+file:line:col``, or Helm 4's ``file:line:col`` opening the message (the SDK's errors have
+that form too). A document that is not YAML fails the whole of ``helm template`` ("YAML
+parse error on <template>"): that error is placed at the template's line 1, where the SDK
+path would report parse-error at its line and lint the rest. helm runs with the render's
+time limit (the process group is killed past it) and its stdout bounded by
+MAX_OUTPUT_BYTES. tests/test_helm_binary.py checks all of this against a test double of
+``helm template`` (tests/data/fake-helm/helm) that renders with the SDK.
 
 Safety. Nothing is written inside the user's tree: the copy, the child's working folder
 and Helm's home folders are temporary folders removed afterwards. The copy follows no
@@ -72,7 +89,7 @@ import threading
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from .loader import DecodeProblem, decode, load_text
 from .render import CHART_FILE, chart_of, is_chart  # noqa: F401 (chart_of: part of this module's API)
@@ -85,6 +102,8 @@ MAX_CHART_BYTES = 64 * 1024 * 1024
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 MAX_VALUES_BYTES = 16 * 1024 * 1024
 MAX_MESSAGE = 1000
+MAX_STDERR_BYTES = 64 * 1024
+MAX_STDERR_SCAN = 64 * 1024 * 1024
 
 
 class Piece(NamedTuple):
@@ -378,7 +397,31 @@ def _scan(text: str) -> _Scan:
                            first_action[index]))
     if text.endswith("\n"):
         markable[-1] = False  # the empty "line" after the last break
+    # A line that a plain scalar continues on the next line: a marker there would end the
+    # scalar with a comment, and its next line would no longer parse (``helm template``
+    # parses every document's head; the SDK does not).
+    for index in range(line_count - 1):
+        if _continued_plain(lines[index].text, lines[index + 1].text):
+            markable[index] = False
     return _Scan(lines, markable)
+
+
+_BLOCK_INDICATOR = re.compile(r"[|>][-+0-9]*$")
+
+
+def _continued_plain(line: str, following: str) -> bool:
+    """Whether ``following`` reads as the continuation of a multi-line plain scalar that
+    ``line`` holds: at least as indented, and not a key, a list item, a comment or an
+    action; ``line`` not a key that opens a block or a block scalar."""
+    here, there = line.rstrip(" \t\r"), following.rstrip(" \t\r")
+    body, next_body = here.lstrip(" \t"), there.lstrip(" \t")
+    if not body or not next_body or len(there) - len(next_body) < len(here) - len(body):
+        return False
+    if body.endswith(":") or _BLOCK_INDICATOR.search(body) or body.startswith("#"):
+        return False
+    if next_body.startswith(("- ", "#", "{{", "---")) or next_body == "-":
+        return False
+    return ": " not in next_body and not next_body.endswith(":")
 
 
 def _marked(text: str, scan: _Scan, marker: str) -> str:
@@ -673,8 +716,9 @@ class _Failure(NamedTuple):
     timed_out: bool = False
 
 
-_TEMPLATE_AT = re.compile(r"(?:template: |\(|error calling \w+: )([^\s:()\"]+):(\d+)(?::(\d+))?")
+_TEMPLATE_AT = re.compile(r"(?:^|template: |\(|error calling \w+: )([^\s:()\"]+):(\d+)(?::(\d+))?")
 _YAML_LINE = re.compile(r"\byaml: line (\d+)")
+_YAML_PARSE_ON = re.compile(r"YAML parse error on ([^\s:]+):")
 
 
 def _error(failure: _Failure | None, copy: _Copy, chart_yaml: str, value_paths: list[str],
@@ -689,6 +733,10 @@ def _error(failure: _Failure | None, copy: _Copy, chart_yaml: str, value_paths: 
         found = _YAML_LINE.search(message)
         return RenderError(value_paths[failure.values_index], int(found.group(1)) if found else 1, 1, message)
     if failure.where == "render" and not failure.timed_out:
+        unparsed = _YAML_PARSE_ON.match(message)  # helm template: a document is not YAML
+        path = _template_path(unparsed.group(1), copy) if unparsed else None
+        if path is not None:
+            return RenderError(path, 1, 1, message)
         for found in _TEMPLATE_AT.finditer(message):
             path = _template_path(found.group(1), copy)
             if path is not None:
@@ -938,13 +986,43 @@ def _render_with_helm(folder: str, temp: str, version: str, values: list[str], r
         if out is None:
             return None, _Failure("render", f"rendering took longer than {timeout:g} s and was stopped",
                                   timed_out=True)
-        errors.seek(0)
-        message = errors.read(64 * 1024).decode("utf-8", "replace")
+        message = _helm_error(_stderr_text(errors))
     if code != 0:
         index = next((i for i, path in enumerate(values) if path in message), -1)
         return None, _Failure("values" if index >= 0 else "render",
                               message or f"helm exited with {code}", index)
     return _split_helm_output(out.decode("utf-8", "replace")), None
+
+
+def _stderr_text(stream: IO[bytes]) -> str:
+    """Helm's stderr from its first ``Error: `` line (warnings come before it), at most
+    MAX_STDERR_BYTES of it; the file is searched for that line up to MAX_STDERR_SCAN bytes."""
+    stream.seek(0)
+    found, at, carry = -1, 0, b"\n"
+    while found < 0 and at < MAX_STDERR_SCAN:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            break
+        hit = (carry + chunk).find(b"\nError: ")
+        if hit >= 0:
+            found = at - len(carry) + hit + 1
+        carry = chunk[-7:]
+        at += len(chunk)
+    stream.seek(max(found, 0))
+    return stream.read(MAX_STDERR_BYTES).decode("utf-8", "replace")
+
+
+_DEBUG_HINT = re.compile(r"\n\s*Use --debug flag to render out invalid YAML\s*$")
+
+
+def _helm_error(text: str) -> str:
+    """The error of ``helm template``'s stderr: from its ``Error: `` line on, Windows line
+    ends made plain, Helm's closing hint to use --debug left out."""
+    text = text.replace("\r\n", "\n")
+    at = text.find("\nError: ")
+    if not text.startswith("Error: ") and at >= 0:
+        text = text[at + 1:]
+    return _DEBUG_HINT.sub("", text.rstrip()).rstrip()
 
 
 def _read_all(process: subprocess.Popen, deadline: float) -> bytes | None:
