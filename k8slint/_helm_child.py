@@ -79,7 +79,26 @@ def _limit_memory(limit: int) -> None:
         pass
 
 
+def _die_with_parent() -> None:
+    """End with the process that started this one (a pool worker stopped mid-render),
+    not run on with nobody to read the render: Linux's parent-death signal."""
+    import os
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ImportError):
+        return  # not Linux: the parent's time limit and stdin's end still stop it
+    parent = sys.argv[4] if len(sys.argv) > 4 else ""
+    if parent.isdigit() and os.getppid() != int(parent):  # it ended before the signal was asked for
+        os._exit(0)
+
+
 def main() -> None:
+    _die_with_parent()
     # The most memory a render may take (the third argument): a chart that doubles a
     # string forty times must end this child, not exhaust the machine.
     if len(sys.argv) > 3 and sys.argv[3].isdigit():

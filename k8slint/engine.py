@@ -268,7 +268,11 @@ class Engine:
             result.facts.extend(mover.facts(f) for f in piece.facts)
             result.suppressions.extend(mover.suppression(s) for s in piece.suppressions
                                        if s.target_unit is not None)
-            self._read_comment_suppressions(result, mover.files, read)
+            if source.role == CHART:  # the comments of what rendered (a branch not taken has none)
+                result.suppressions.extend(mover.comment(s) for s in piece.suppressions
+                                           if s.target_unit is None)
+            else:  # a build keeps no comments: they are read from the files pointed into
+                self._read_comment_suppressions(result, mover.files, read)
             result.origins.update(mover.files)  # patches and kustomizations pointed into
         failed = bool(rendering.errors) and not rendering.pieces
         names = Mover(source, -1, unplaced, "")

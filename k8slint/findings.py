@@ -80,6 +80,12 @@ class Finding(NamedTuple):
     via: str = ""
 
     @property
+    def told(self) -> str:
+        """The message, naming the chart or build root the finding came through: what a
+        report with no field of its own for it shows."""
+        return f"{self.message} (via {self.via})" if self.via else self.message
+
+    @property
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.rule, self.message)
 

@@ -91,7 +91,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import IO, NamedTuple
 
-from .loader import DecodeProblem, decode, load_text
+from .loader import DecodeProblem, decode, load_text, locate
 from .render import CHART_FILE, chart_of, is_chart  # noqa: F401 (chart_of: part of this module's API)
 
 Place = tuple[str, int, int]  # (real absolute path of the source file, 1-based line, 1-based column)
@@ -565,6 +565,49 @@ def _chart_layout(root: str, files: dict[str, bytes]) -> tuple[dict[str, str], d
     return names, archives, templates
 
 
+def _missing_dependencies(root: str) -> list[RenderError]:
+    """The dependencies Chart.yaml lists that its ``charts/`` folder lacks: ``helm
+    template`` refuses such a chart before rendering (``helm dependency build`` fetches
+    them), so the embedded engine's render, which would leave them out, is refused too.
+    One error, at the first missing entry's name."""
+    chart_yaml = os.path.join(root, CHART_FILE)
+    try:
+        loaded = load_text(decode(_read_bounded(chart_yaml, 1 << 20)))
+    except (OSError, DecodeProblem):
+        return []  # the render reports what is wrong with Chart.yaml
+    if loaded.problem is not None or not loaded.documents:
+        return []
+    document = loaded.documents[0]
+    dependencies = document.data.get("dependencies") if isinstance(document.data, dict) else None
+    if not isinstance(dependencies, list) or not dependencies:
+        return []
+    present: set[str] = set()
+    folder = os.path.join(root, "charts")
+    try:
+        entries = sorted(os.listdir(folder))[:MAX_CHART_FILES]
+    except OSError:
+        entries = []
+    for entry in entries:
+        path = os.path.join(folder, entry)
+        if entry.endswith(".tgz") and os.path.isfile(path):
+            name = _archive_chart_name(path)
+        elif os.path.isfile(os.path.join(path, CHART_FILE)):
+            name = str(chart_metadata(path).get("name") or entry)
+        else:
+            continue
+        if name:
+            present.add(name)
+    missing = [(i, dep["name"]) for i, dep in enumerate(dependencies)
+               if isinstance(dep, dict) and isinstance(dep.get("name"), str) and dep["name"] not in present]
+    if not missing:
+        return []
+    first = locate(document.root, ("dependencies", missing[0][0], "name"))
+    names = ", ".join(name for _, name in missing)
+    return [RenderError(chart_yaml, first.line, first.column, clean_message(
+        f"found in Chart.yaml, but missing in charts/ directory: {names} (helm dependency build "
+        f"fetches them)"))]
+
+
 def _yaml_bytes(data: bytes | None) -> dict:
     if data is None:
         return {}
@@ -658,6 +701,9 @@ def render_chart(chart: str, *, kube_version: str, values: Sequence[str] = (),
         except (OSError, DecodeProblem) as exc:
             return done([], [RenderError(real, 1, 1, clean_message(f"cannot read values file: {exc}"))])
         value_paths.append(real)
+    missing = _missing_dependencies(root)
+    if missing:
+        return done([], missing)
     nonce = secrets.token_hex(6)
     with tempfile.TemporaryDirectory(prefix="k8slint-helm-") as temp:
         copy_folder = os.path.join(temp, "chart")
@@ -818,7 +864,8 @@ class _Server:
             self.registered = True
         self.owner = os.getpid()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", source, _sdk_folder() or "", self.folder, str(MEMORY_LIMIT)],
+            [sys.executable, "-I", "-c", source, _sdk_folder() or "", self.folder, str(MEMORY_LIMIT),
+             str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             cwd=self.folder, env=env, start_new_session=True, close_fds=True)
         return self.process
@@ -1127,6 +1174,7 @@ def _piece(name: str, documents: list[tuple[str, list[tuple[int, int] | None]]],
     text = "".join(text_parts)
     rendered_lines = text.split("\n")
     sources = copy.sources
+    starts = [span[0] for span in spans]
 
     def place(document_index: int, path: tuple, line: int, column: int) -> Place:
         try:
@@ -1137,7 +1185,8 @@ def _piece(name: str, documents: list[tuple[str, list[tuple[int, int] | None]]],
     def _place(document_index: int, path: tuple, line: int, column: int) -> Place:
         origin = origins[line - 1] if 1 <= line <= len(origins) else None
         if origin is None:  # the object's first line in its template
-            span = next((s for s in spans if s[0] <= line <= s[1]), None)
+            at = bisect_right(starts, line) - 1  # the document holding the line (a bisection:
+            span = spans[at] if at >= 0 and line <= spans[at][1] else None  # 10^5 documents)
             if span is None and 0 <= document_index < len(spans):
                 span = spans[document_index]
             origin = next((o for o in origins[span[0] - 1:span[1]] if o), None) if span else None

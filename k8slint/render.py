@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .discover import Source, display, exact
+from .suppress import COMMENT
 
 if TYPE_CHECKING:
     from .findings import Finding
@@ -68,6 +69,7 @@ class RenderSettings(NamedTuple):
     release: str = DEFAULT_RELEASE
     namespace: str = DEFAULT_NAMESPACE
     charts: tuple[tuple[str, ChartSettings], ...] = ()  # by the chart's real path
+    temp: str | None = None  # the run's folder for what engines write (RenderTemp)
 
     def chart(self, real: str) -> ChartSettings:
         """The settings of the chart at ``real``: its own entry, else the run's."""
@@ -115,15 +117,18 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
     unrendered: list[str] = []
     charts: dict[str, str] = {}  # chart's real folder -> as reports show it
     plain: list[Source] = []
+    bounds = _Bounds(top)
     for source in sources:
-        chart = chart_of(source.real) if source.real else None
-        if chart is not None and not _plain_in_chart(source.real or "", chart):
+        chart = chart_of(source.real, bounds.of(source.real)) if source.real else None
+        if chart is not None:
             charts.setdefault(chart, _unit_display(source, chart))
-        elif not (source.walked and source.exact.lower().endswith(CHART_ONLY_SUFFIXES)):
+            if _rendered_only(source.real or "", chart):
+                continue
+        if not (source.walked and source.exact.lower().endswith(CHART_ONLY_SUFFIXES)):
             plain.append(source)
-        # else: a .tpl or .txt file the hook passed (for charts), outside any chart
-    context = [s for s in context if s.real is None or chart_of(s.real) is None
-               or _plain_in_chart(s.real, chart_of(s.real) or "")]
+        # else: a .tpl or .txt file the hook passed (for charts), outside any template
+    context = [s for s in context if s.real is None
+               or not _rendered_only(s.real, chart_of(s.real, bounds.of(s.real)) or "/")]
     units: list[Source] = []
     if charts:
         from .helm import helm_engine, is_library
@@ -180,26 +185,81 @@ def is_chart(folder: str) -> bool:
 
 
 def chart_of(path: str, top: str | None = None) -> str | None:
-    """The topmost chart folder (real path) that contains ``path``, looking no higher
-    than ``top`` when given; None outside any chart. Cheap: one stat per folder above."""
+    """The chart (real path) a file belongs to: the nearest folder above it with
+    Chart.yaml, then on up through subcharts (a chart in a chart's ``charts/`` folder
+    renders as part of that chart), looking no higher than ``top`` when given. A folder
+    with Chart.yaml that holds another chart anywhere else does not take it in: Helm
+    does not either. Cheap: a stat or two per folder above."""
     real = os.path.realpath(path)
     folder = real if os.path.isdir(real) else os.path.dirname(real)
     stop = os.path.realpath(top) if top is not None else None
-    found = None
-    while True:
-        if is_chart(folder):
-            found = folder
+    while not is_chart(folder):
         parent = os.path.dirname(folder)
         if folder == stop or parent == folder:
-            return found
+            return None
         folder = parent
+    while folder != stop:
+        holder = os.path.dirname(folder)
+        parent = os.path.dirname(holder)
+        if os.path.basename(holder) != "charts" or holder == stop or not is_chart(parent):
+            break
+        folder = parent
+    return folder
 
 
-def _plain_in_chart(real: str, chart: str) -> bool:
-    """A chart's (or subchart's) ``crds/`` hold plain manifests: Helm installs them as
-    they are, so they are linted as files."""
+# A chart's own files that are inputs of its render, not manifests.
+CHART_INPUTS = frozenset({CHART_FILE, "values.yaml", "values.yml", "values.schema.json",
+                          "Chart.lock", "requirements.yaml", "requirements.lock"})
+
+
+def _rendered_only(real: str, chart: str) -> bool:
+    """Whether a chart's file is an input of its render (a template, Chart.yaml, the
+    values, of the chart or of a subchart): rendered, never linted as a file. Its other
+    files (crds/, examples, a kustomization kept beside) are files like any other."""
     parts = Path(os.path.relpath(real, chart)).parts
-    return "crds" in parts and "templates" not in parts[: parts.index("crds")]
+    if parts and parts[-1] in CHART_INPUTS and is_chart(os.path.join(chart, *parts[:-1])):
+        return True
+    return any(part == "templates" and is_chart(os.path.join(chart, *parts[:i]))
+               for i, part in enumerate(parts[:-1]))
+
+
+class _Bounds:
+    """How high a file's chart may be looked for: its repository's top (a chart above the
+    repository is not the repository's), else the run's folder when the file lies
+    below it, else the file's own folder."""
+
+    def __init__(self, top: Path):
+        self.top = str(top.resolve())
+        self._tops: dict[str, str | None] = {}
+
+    def of(self, real: str) -> str:
+        folder = os.path.dirname(real)
+        work_tree = self._work_tree(folder)
+        if work_tree is not None:
+            return work_tree
+        inside = folder == self.top or folder.startswith(self.top.rstrip(os.sep) + os.sep)
+        return self.top if inside else folder
+
+    def _work_tree(self, folder: str) -> str | None:
+        from .discover import is_work_tree
+
+        seen = []
+        found: str | None = None
+        while True:
+            if folder in self._tops:
+                found = self._tops[folder]
+                break
+            seen.append(folder)
+            if is_work_tree(Path(folder)):
+                found = folder
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for each in seen:
+            self._tops[each] = found
+        return found
 
 
 def kustomization_folders(sources: Iterable[Source], top: Path) -> list[str]:
@@ -249,8 +309,64 @@ def _listed(names: Sequence[str], most: int = 5) -> str:
 # --- rendering (in a worker) ----------------------------------------------------------------
 
 
+class RenderTemp:
+    """The run's own temporary folder: every copy of a chart, every wrapper kustomization
+    and the Helm engine's working folder are made inside it, in this process and in the
+    workers, so that one removal at the end of the run takes all of it, even what a
+    worker stopped mid-render (Ctrl-C, SIGTERM) left behind."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+
+    def make(self) -> str:
+        if self.path is None:
+            import tempfile
+
+            self.path = tempfile.mkdtemp(prefix="k8slint-run-")
+        return self.path
+
+    def __enter__(self) -> RenderTemp:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.path is None:
+            return
+        import shutil
+        import sys
+
+        helm = sys.modules.get("k8slint.helm")
+        if helm is not None:  # this process's engine works in the folder: end it first
+            helm.stop_engine()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path = None
+
+
+class _TempRoot:
+    """``tempfile``'s folder set to the run's, while an engine runs."""
+
+    def __init__(self, folder: str | None):
+        self.folder = folder
+
+    def __enter__(self) -> None:
+        import tempfile
+
+        self.before = tempfile.tempdir
+        if self.folder is not None and os.path.isdir(self.folder):
+            tempfile.tempdir = self.folder
+
+    def __exit__(self, *_: object) -> None:
+        import tempfile
+
+        tempfile.tempdir = self.before
+
+
 def render(source: Source, settings: RenderSettings, kubernetes_version: str) -> Rendering:
-    """The unit rendered or built by its engine."""
+    """The unit rendered or built by its engine, in the run's temporary folder."""
+    with _TempRoot(settings.temp):
+        return _render(source, settings, kubernetes_version)
+
+
+def _render(source: Source, settings: RenderSettings, kubernetes_version: str) -> Rendering:
     assert source.real is not None
     if source.role == CHART:
         from .helm import helm_engine, render_chart
@@ -283,6 +399,7 @@ class Mover:
         self._place = place
         self._text = text
         self.files: dict[str, str] = {}  # exact name -> real path, of every file pointed at
+        self._texts: dict[str, list[str]] = {}  # name -> its lines, for comments' columns
 
     def name(self, real: str) -> str:
         """The file as reports show it: relative to the unit's folder as the user gave it."""
@@ -324,8 +441,36 @@ class Mover:
             file=display(origin), anchors=anchors,
             ref=ref._replace(source=origin, unit=self.unit(unit)) if ref is not None else None)
 
+    def comment(self, s: Suppression) -> Suppression:
+        """A comment suppression of a rendered template: at its template line (and column
+        there, when the template writes it), covering the template line of the rendered
+        line it covers."""
+        name, line, _ = self.place((), (), s.line, s.column)
+        target = s.target_line or s.line
+        target_line = line if target == s.line else self.place((), (), target, 1)[1]
+        column, end_column = s.column, s.end_column
+        written = self._line(name, line)
+        match = COMMENT.search(written) if written is not None else None
+        if match is not None and written is not None:
+            column = written.index("#", match.start()) + 1
+            end_column = len(written.rstrip()) + 1
+        return s._replace(file=name, line=line, column=column, end_column=end_column,
+                          target_line=target_line)
+
+    def _line(self, name: str, line: int) -> str | None:
+        """Line ``line`` of a file pointed into, read once (at most 10 MiB of it)."""
+        lines = self._texts.get(name)
+        if lines is None:
+            try:
+                with open(self.files.get(name, ""), "rb") as stream:
+                    lines = stream.read(10 << 20).decode("utf-8", "replace").splitlines()
+            except OSError:
+                lines = []
+            self._texts[name] = lines
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
     def suppression(self, s: Suppression) -> Suppression:
-        """An annotation suppression (comments are read from the source files)."""
+        """An annotation suppression, where the annotation is written."""
         unit = s.target_unit or ()
         name, line, column = self.place(unit, s.path, s.line, s.column)
         return s._replace(file=name, line=line, column=column,

@@ -23,7 +23,7 @@ from .engine import DEFAULT_MAX_FILE_SIZE, FileResult, default_severities, rule_
 from .findings import Finding, ObjectRef, Span, make_finding
 from .globs import compile_globs
 from .index import Facts, Index
-from .render import BUILD, RENDER_REQUIRED, UNIT_ROLES, Plan, RenderSettings, plan_units
+from .render import BUILD, RENDER_REQUIRED, UNIT_ROLES, Plan, RenderSettings, RenderTemp, plan_units
 from .report import RunSummary
 from .rule import KUSTOMIZE_BASE, RunView, Settings
 from .runner import default_jobs, lint_all
@@ -66,6 +66,11 @@ def effective_config(options: Options) -> Config:
 
 
 def run(options: Options, config: Config) -> Outcome:
+    with RenderTemp() as temp:
+        return _run(options, config, temp)
+
+
+def _run(options: Options, config: Config, temp: RenderTemp) -> Outcome:
     severities = default_severities(options.enable, options.disable, config.severities,
                                     config.custom_rules)
     params = dict(config.params)
@@ -95,6 +100,8 @@ def run(options: Options, config: Config) -> Outcome:
                         f"config), and {len(plan.unrendered)} chart(s) or build root(s) could not "
                         f"be rendered: {', '.join(plan.unrendered[:5])}")
     sources = _kustomize_roles(sources, summary, options.max_file_size)
+    if any(s.role in UNIT_ROLES for s in sources):
+        render = render._replace(temp=temp.make())
     summary.root = scanned_root(sources)
     schemas = any(rule in severities for rule in SCHEMA_RULES)
     if context and (schemas or any(rule in severities for rule in INDEX_RULES)):
@@ -109,7 +116,7 @@ def run(options: Options, config: Config) -> Outcome:
     suppressions: list[Suppression] = []
     facts: dict[str, list[Facts]] = {}  # by deployable unit: "" the plain files, else a folder
     failed: list[str] = []  # build roots whose build failed
-    origins: set[str] = set()  # the files rendered and built objects come from
+    origins: set[str] = set()  # the files read: plain ones, and those units' objects come from
 
     progress = options.progress(len(sources)) if options.progress else None
     # What a run keeps grows with the repository, and the cyclic collector walks all of it
@@ -138,7 +145,7 @@ def run(options: Options, config: Config) -> Outcome:
                 result.findings = [_with_fallback(f, plan.patches.get(result.group, 0))
                                    for f in result.findings]
         else:
-            summary.files += 1
+            origins.add(result.source.exact if result.source is not None else f"#{len(origins)}")
         for kind, count in result.schemaless.items():
             summary.schemaless[kind] = summary.schemaless.get(kind, 0) + count
         summary.documents += result.documents
@@ -163,7 +170,7 @@ def run(options: Options, config: Config) -> Outcome:
         if progress is not None and hasattr(progress, "close"):
             progress.close()
 
-    summary.files += len(origins)
+    summary.files = len(origins)
     interrupt.check()
     if crds and custom:
         findings.extend(_custom_resource_findings(
@@ -172,19 +179,21 @@ def run(options: Options, config: Config) -> Outcome:
     for group, unit_facts in facts.items():
         findings.extend(cross_object_findings(Index(unit_facts), severities, problems, params,
                                               settings, via=_via(unit_facts, sources, group)))
-    findings = merged(findings)
     ran = {rule for rule in severities if rule not in META_RULES}
     known = set(rule_index()) | {rule.id for rule in config.custom_rules}
+    # Suppressions first, each copy of a finding judged by its own unit's annotations;
+    # then the copies two units give alike (and alike suppressed or not) become one.
     applied = apply(findings, suppressions, ran, severities, known)
-    kept = applied.kept + applied.meta
-    summary.suppressed = len(applied.suppressed)
+    kept = merged(applied.kept) + applied.meta
+    quiet = merged([f._replace(suppressed=s.reason) for f, s in applied.suppressed])
+    summary.suppressed = len(quiet)
     all_findings = list(kept)
     if options.baseline:
         from .baseline import Baseline
 
         kept, summary.baseline_known = Baseline(Path(options.baseline)).split(kept)
     if options.show_suppressed:
-        kept += [f._replace(suppressed=s.reason) for f, s in applied.suppressed]
+        kept += quiet
     summary.findings = sorted(kept, key=lambda f: f.sort_key)
     if config.custom_rules:
         from .custom import meta
@@ -248,19 +257,24 @@ def unbuilt_files(plan: Plan, failed: list[str], summary: RunSummary, max_size: 
 
 def merged(findings: list[Finding]) -> list[Finding]:
     """One finding where two units give the same one (a base built alike by two
-    overlays, its objects renamed or not): it names both."""
-    by_key: dict[tuple, Finding] = {}
+    overlays, its objects renamed or not): it names both. Two objects of one unit (a
+    chart's loop) stay two findings, however alike."""
+    slots: dict[tuple, list[tuple[set[str], int]]] = {}  # key -> (units, index in out)
+    out: list[Finding] = []
     for f in findings:
         if not f.via:
-            by_key[(id(f),)] = f
+            out.append(f)
             continue
-        key = (f.rule, f.source, f.line, f.column, f.message, f.path)
-        known = by_key.get(key)
-        if known is None:
-            by_key[key] = f
-        elif f.via not in known.via.split(", "):
-            by_key[key] = known._replace(via=", ".join(sorted([*known.via.split(", "), f.via])))
-    return list(by_key.values())
+        key = (f.rule, f.source, f.line, f.column, f.message, f.path, f.suppressed)
+        places = slots.setdefault(key, [])
+        slot = next((p for p in places if f.via not in p[0]), None)
+        if slot is None:
+            places.append(({f.via}, len(out)))
+            out.append(f)
+        else:
+            slot[0].add(f.via)
+            out[slot[1]] = out[slot[1]]._replace(via=", ".join(sorted(slot[0])))
+    return out
 
 
 def _via(facts: list[Facts], sources: list[Source], group: str) -> str:

@@ -28,7 +28,7 @@ from .model import K8sObject, mapping
 ANNOTATION_PREFIX = "ignore-check.k8slint.io/"
 ALL = "all"
 # The reason runs to the end of the line, or to a further comment (" # ...").
-_COMMENT = re.compile(r"(?:^|[ \t])#[ \t]*k8slint:[ \t]*ignore=([A-Za-z0-9_,-]*)(.*?)(?:[ \t]#.*)?$")
+COMMENT = re.compile(r"(?:^|[ \t])#[ \t]*k8slint:[ \t]*ignore=([A-Za-z0-9_,-]*)(.*?)(?:[ \t]#.*)?$")
 _TEMPLATE_PATHS = (("spec", "template"), ("template",), ("spec", "jobTemplate", "spec", "template"))
 
 
@@ -78,7 +78,7 @@ def comment_suppressions(file: str, text: str) -> list[Suppression]:
         return []
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
-        match = _COMMENT.search(line)
+        match = COMMENT.search(line)
         if not match:
             continue
         rules = frozenset(r for r in match.group(1).split(",") if r)

@@ -237,7 +237,7 @@ def from_json(document: str) -> list[Read]:
     out = []
     for f in json.loads(document)["findings"]:
         obj = f["object"] or {}
-        message = printable(f["message"])
+        message = printable(f["message"] + (f" (via {f['via']})" if "via" in f else ""))
         if f["suppressed"] is not None:
             reason = printable(f["suppressed"]["justification"]) or "no reason given"
             message += f" [suppressed: {reason}]"

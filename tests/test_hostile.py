@@ -367,7 +367,7 @@ def test_odd_config_globs_and_kustomizations(capsys, tmp_path, monkeypatch):
         assert out.splitlines()[-2].startswith(
             "kustomization.yaml:1:1: error kustomize-build-error invalid Kustomization: json: cannot "
             "unmarshal number into Go struct field Kustomization.patches")
-        assert "in 2 of 3 files" in out.splitlines()[-1]
+        assert "in 2 of 2 files" in out.splitlines()[-1]
 
 
 def test_undecodable_file_names_in_every_format(capsys, tmp_path, monkeypatch):

@@ -278,7 +278,7 @@ def test_item_14_a_bad_timestamp_in_a_kustomization_is_not_fatal(capsys, here):
             "kustomization.yaml:1:1: error kustomize-build-error invalid Kustomization: yaml: cannot "
             "decode !!str `2026-13-45` as a !!timestamp (the root's files are linted one by one "
             "instead; its 1 patch file is skipped) (via .)",
-            "1 finding (1 error, 0 warnings, 0 info) in 1 of 2 files; 1 document, 0 objects checked; "
+            "1 finding (1 error, 0 warnings, 0 info) in 1 of 1 file; 1 document, 0 objects checked; "
             "0 of 1 Kustomize build roots built; 1 kustomize patch file skipped."]
 
 

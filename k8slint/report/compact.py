@@ -114,7 +114,7 @@ def _message_words(f: Finding, cache: dict[str, tuple[_Word, ...]]) -> tuple[_Wo
     """The message (and suppression) as words, with brackets and trailing punctuation
     apart, so that a value is ``"3.1"`` rather than ``"3.1")``. Messages repeat, so
     ``cache`` keeps each one's words."""
-    text = printable(f.message)
+    text = printable(f.told)
     if f.suppressed is not None:
         text += f" [suppressed: {printable(f.suppressed) or 'no reason given'}]"
     words = cache.get(text)

@@ -57,7 +57,7 @@ def annotation(f: Finding) -> str:
             ("endLine", f.end_line), ("endColumn", f.end_column), ("title", f.rule),
         )
     )
-    message = f.message
+    message = f.told
     if f.suppressed is not None:
         message += f" [suppressed: {f.suppressed or 'no reason given'}]"
     # Control characters from a manifest must not restyle the log: escaped as in text.

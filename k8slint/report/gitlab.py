@@ -83,7 +83,7 @@ def fingerprints(summary: RunSummary, findings: list[Finding]) -> list[str]:
 def issue(f: Finding, key: str, root: str) -> dict:
     """One Code Quality issue with exactly the keys GitLab documents."""
     return {
-        "description": visible(f"{f.rule}: {f.message}"),
+        "description": visible(f"{f.rule}: {f.told}"),
         "check_name": visible(f.rule),
         "fingerprint": key,
         "severity": SEVERITIES[f.severity],

@@ -68,7 +68,7 @@ def escape_attribute(text: str) -> str:
 
 def describe(f: Finding, path: str) -> str:
     """The failure text: where, how bad, which rule and why; then the object and path."""
-    lines = [f"{path}:{f.line}:{f.column}: {f.severity} {f.rule} {visible(f.message)}"]
+    lines = [f"{path}:{f.line}:{f.column}: {f.severity} {f.rule} {visible(f.told)}"]
     if f.kind is not None:
         where = f" in namespace {visible(f.namespace)}" if f.namespace else ""
         lines.append(f"object: {visible(f.kind)}/{visible(f.name or '')}{where}")
@@ -83,7 +83,7 @@ def finding_case(f: Finding, root: str) -> Case:
     """A failed test case, or a skipped one for a suppressed finding."""
     path = visible(repo_path(f.file, root))
     if f.suppressed is None:
-        outcome, message = "failure", visible(f.message)
+        outcome, message = "failure", visible(f.told)
     else:
         outcome, message = "skipped", f"suppressed: {visible(f.suppressed) or 'no reason given'}"
     return Case(f"{PACKAGE}.{visible(f.rule)}", f"{path}:{f.line}:{f.column}: {visible(f.rule)}",

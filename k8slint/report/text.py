@@ -62,9 +62,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def finding_line(f: Finding, color: bool = False) -> str:
     where = _paint(f"{printable(f.file)}:{f.line}:{f.column}:", "1", color)
-    line = f"{where} {severity_word(f.severity, color)} {f.rule}{fix_mark(f)} {printable(f.message)}"
-    if f.via:
-        line += f" (via {printable(f.via)})"
+    line = f"{where} {severity_word(f.severity, color)} {f.rule}{fix_mark(f)} {printable(f.told)}"
     if f.suppressed is not None:
         line += f" [suppressed: {printable(f.suppressed) or 'no reason given'}]"
     return line
