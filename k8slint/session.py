@@ -185,10 +185,12 @@ def prepare(options: Options, config: Config) -> Prepared:
 
 def lint_run(prep: Prepared, options: Options, config: Config, sources: list[Source],
              take: Callable[[FileResult], None], take_unbuilt: Callable[[FileResult], None],
-             skipped: list[str] | None = None) -> None:
+             skipped: list[str] | None = None, built: set[str] | None = None) -> None:
     """Lint ``sources`` (each whole unit), handing each result to ``take``; then the files
     of the build roots whose build failed, one by one, to ``take_unbuilt``. ``skipped``
-    collects the patch files of those roots that were left out (also counted)."""
+    collects the patch files of those roots that were left out (also counted). ``built``:
+    when given, only the roots among ``sources`` are known, and those that built are
+    added to it; a file another root reads too is then linted here all the same."""
     progress = options.progress(len(sources)) if options.progress else None
     failed: list[str] = []  # build roots whose build failed
     # What a run keeps grows with the repository, and the cyclic collector walks all of it
@@ -206,9 +208,11 @@ def lint_run(prep: Prepared, options: Options, config: Config, sources: list[Sou
                 failed.append(result.group)
                 result.findings = [_with_fallback(f, prep.plan.patches.get(result.group, 0))
                                    for f in result.findings]
+            elif built is not None and result.unit is not None and result.unit.kind == BUILD:
+                built.add(result.group)
             take(result)
         if failed:  # what a failed build would have read, linted file by file instead
-            again, left_out = unbuilt_files(prep.plan, failed, options.max_file_size)
+            again, left_out = unbuilt_files(prep.plan, failed, options.max_file_size, built)
             prep.summary.patches_skipped += len(left_out)
             if skipped is not None:
                 skipped.extend(left_out)
@@ -227,6 +231,7 @@ def finish(tally: Tally, severities: dict[str, str], params: dict[str, dict], se
     """Cross-object rules per unit, suppressions, the baseline: the run's outcome."""
     summary, problems = tally.summary, tally.problems
     summary.files += len(tally.origins)
+    summary.units.sort(key=lambda u: (u.kind, u.display))  # the same whatever the lint order
     findings = tally.findings
     for group, unit_facts in tally.facts.items():
         via = tally.units.get(group, group) if group else ""
@@ -300,11 +305,13 @@ def _with_fallback(finding: Finding, patches: int) -> Finding:
                                     f"one instead{skipped})")
 
 
-def unbuilt_files(plan: Plan, failed: list[str], max_size: int) -> tuple[list[Source], list[str]]:
+def unbuilt_files(plan: Plan, failed: list[str], max_size: int,
+                  built: set[str] | None = None) -> tuple[list[Source], list[str]]:
     """The files of the roots whose build failed that no build that worked has read:
-    linted one by one, patches skipped (as without kustomize; their real paths returned)."""
-    covered = {s.real for root, files in plan.fallback.items() if root not in failed
-               for s in files}
+    linted one by one, patches skipped (as without kustomize; their real paths returned).
+    ``built``: the roots known to have built (None: every root that did not fail)."""
+    covered = {s.real for root, files in plan.fallback.items()
+               if (root not in failed if built is None else root in built) for s in files}
     again: dict[str, Source] = {}
     for root in failed:
         for source in plan.fallback.get(root, ()):
@@ -315,19 +322,27 @@ def unbuilt_files(plan: Plan, failed: list[str], max_size: int) -> tuple[list[So
 
 def merged(findings: list[Finding]) -> list[Finding]:
     """One finding where two units give the same one (a base built alike by two
-    overlays, its objects renamed or not): it names both."""
-    by_key: dict[tuple, Finding] = {}
+    overlays, its objects renamed or not): it names both, and is the copy of the unit
+    whose name sorts first, whatever order the units were linted in (by a pool, by
+    shards)."""
+    by_key: dict[tuple, tuple[str, Finding]] = {}  # the copy kept, with its own unit
     for f in findings:
         if not f.via:
-            by_key[(id(f),)] = f
+            by_key[(id(f),)] = (f.via, f)
             continue
         key = (f.rule, f.source, f.line, f.column, f.message, f.path)
         known = by_key.get(key)
         if known is None:
-            by_key[key] = f
-        elif f.via not in known.via.split(", "):
-            by_key[key] = known._replace(via=", ".join(sorted([*known.via.split(", "), f.via])))
-    return list(by_key.values())
+            by_key[key] = (f.via, f)
+            continue
+        own, kept = known
+        units = kept.via.split(", ")
+        if f.via not in units:
+            units = sorted([*units, f.via])
+        if f.via < own:
+            own, kept = f.via, f
+        by_key[key] = (own, kept._replace(via=", ".join(units)))
+    return [f for _, f in by_key.values()]
 
 
 def custom_resource_findings(options: Options, custom: list[FileResult],

@@ -103,7 +103,8 @@ def run_shard(options: Options, config: Config, spec: ShardSpec) -> tuple[dict, 
     results: list[FileResult] = []
     unbuilt: list[FileResult] = []
     skipped: list[str] = []
-    lint_run(prep, options, config, mine, results.append, unbuilt.append, skipped)
+    built: set[str] = set()  # this shard's build roots whose build worked
+    lint_run(prep, options, config, mine, results.append, unbuilt.append, skipped, built)
     problems: list[str] = []  # this shard's own, beyond those of each file
     custom_findings: list[Finding] = []
     every = results + unbuilt
@@ -118,6 +119,11 @@ def run_shard(options: Options, config: Config, spec: ShardSpec) -> tuple[dict, 
             for r in every:
                 r.schemaless = without_groups(r.schemaless, groups)
     root = os.path.realpath(summary.root)
+    readers: dict[str, list[str]] = {}  # a file -> the build roots that read it
+    for folder, files in prep.plan.fallback.items():
+        for source in files:
+            if source.real is not None:
+                readers.setdefault(source.real, []).append(_key(folder, root))
     data = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -133,17 +139,26 @@ def run_shard(options: Options, config: Config, spec: ShardSpec) -> tuple[dict, 
             "problems": list(prep.problems),
         },
         "results": [encode_result(r) for r in results],
-        "unbuilt": [{"file": _relative(r.source, root), "result": encode_result(r)} for r in unbuilt],
-        "unbuiltPatches": sorted(os.path.relpath(p, root).replace(os.sep, "/") for p in skipped),
+        "builtRoots": sorted(_key(folder, root) for folder in built),
+        "unbuilt": [_unbuilt(r.source.real if r.source else None, r, readers, root) for r in unbuilt]
+                   + [_unbuilt(real, None, readers, root) for real in skipped],
         "customFindings": encode(custom_findings),
         "problems": problems,
     }
     return data, [*prep.problems, *(e for r in every for e in r.errors), *problems]
 
 
-def _relative(source: Source | None, root: str) -> str:
-    real = source.real if source is not None and source.real else root
-    return os.path.relpath(real, root).replace(os.sep, "/")
+def _key(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+def _unbuilt(real: str | None, result: FileResult | None, readers: dict[str, list[str]],
+             root: str) -> dict:
+    """A file of a failed build root, linted one by one (or, ``result`` None, skipped as a
+    patch), with every root that reads it: the merge keeps it only when none of them built."""
+    real = real or root
+    return {"file": _key(real, root), "readBy": sorted(readers.get(real, [])),
+            "result": None if result is None else encode_result(result)}
 
 
 def _crds_of(others: list[Source], prep: Prepared, options: Options,
@@ -250,8 +265,8 @@ class Partial(NamedTuple):
     fingerprint: str
     run: dict
     results: list[FileResult]
-    unbuilt: list[tuple[str, FileResult]]
-    unbuilt_patches: list[str]
+    built_roots: list[str]
+    unbuilt: list[tuple[str, list[str], FileResult | None]]
     custom_findings: list[Finding]
     problems: list[str]
 
@@ -289,7 +304,7 @@ def _partial(path: str, data: Any) -> Partial:
         raise MergeError(f"{path} was written by k8slint {data.get('k8slint')!r}, this is "
                          f"{__version__}: run every shard and the merge with one k8slint")
     expected = {"format", "version", "k8slint", "shard", "agreed", "fingerprint", "run", "results",
-                "unbuilt", "unbuiltPatches", "customFindings", "problems"}
+                "builtRoots", "unbuilt", "customFindings", "problems"}
     if set(data) != expected:
         raise PartialError(f"fields {sorted(set(data) ^ expected)} are wrong")
     shard = data["shard"]
@@ -307,7 +322,7 @@ def _partial(path: str, data: Any) -> Partial:
             isinstance(run[k], t) for k, t in kinds.items()):
         raise PartialError("its run counts are malformed")
     texts = [*run["notices"], *run["problems"], *_list(data["problems"], "problems"),
-             *_list(data["unbuiltPatches"], "unbuiltPatches")]
+             *_list(data["builtRoots"], "builtRoots")]
     if not all(isinstance(t, str) for t in texts):
         raise PartialError("a notice, problem or path is not text")
     for key in ("severities", "kubernetesVersion", "root"):
@@ -315,13 +330,16 @@ def _partial(path: str, data: Any) -> Partial:
             raise PartialError(f"its settings lack {key}")
     unbuilt = []
     for item in _list(data["unbuilt"], "unbuilt"):
-        if not isinstance(item, dict) or set(item) != {"file", "result"} or not isinstance(item["file"], str):
+        if not isinstance(item, dict) or set(item) != {"file", "readBy", "result"} \
+                or not isinstance(item["file"], str) or not isinstance(item["readBy"], list) \
+                or not all(isinstance(r, str) for r in item["readBy"]):
             raise PartialError("an unbuilt file's record is malformed")
-        unbuilt.append((item["file"], decode_result(item["result"])))
+        result = None if item["result"] is None else decode_result(item["result"])
+        unbuilt.append((item["file"], item["readBy"], result))
     return Partial(
         path, shard["index"], shard["count"], agreed, data["fingerprint"], run,
-        [decode_result(r) for r in _list(data["results"], "results")], unbuilt,
-        list(data["unbuiltPatches"]), decode_findings(data["customFindings"], "customFindings"),
+        [decode_result(r) for r in _list(data["results"], "results")], list(data["builtRoots"]),
+        unbuilt, decode_findings(data["customFindings"], "customFindings"),
         list(data["problems"]))
 
 
@@ -385,13 +403,19 @@ def merge(paths: list[str], baseline: str | None, show_suppressed: bool) -> Outc
     for p in partials:
         for result in p.results:
             tally.take(result)
-    done: set[str] = set()  # a file two failed roots read, linted by each of their shards
+    # The files of failed builds, linted one by one where no other root that reads them
+    # built (a shard knows only its own roots), and once (two failed roots may share one).
+    built = {root for p in partials for root in p.built_roots}
+    done: set[str] = set()
     for p in partials:
-        for key, result in p.unbuilt:
-            if key not in done:
-                done.add(key)
-                tally.take(result)
-    summary.patches_skipped += len({key for p in partials for key in p.unbuilt_patches})
+        for key, readers, linted in p.unbuilt:
+            if key in done or any(root in built for root in readers):
+                continue
+            done.add(key)
+            if linted is None:
+                summary.patches_skipped += 1
+            else:
+                tally.take(linted)
     for p in partials:
         tally.findings.extend(p.custom_findings)
         tally.problems.extend(p.problems)
