@@ -250,7 +250,9 @@ def finish(tally: Tally, severities: dict[str, str], params: dict[str, dict], se
         kept, summary.baseline_known = Baseline(Path(baseline)).split(kept)
     if show_suppressed:
         kept += [f._replace(suppressed=s.reason) for f, s in applied.suppressed]
-    summary.findings = sorted(kept, key=lambda f: f.sort_key)
+    # Ties of the report's order (one line of a base, through two overlays) broken the same
+    # whatever order the units were linted in.
+    summary.findings = sorted(kept, key=lambda f: (f.sort_key, f.via, repr(f.path), repr(f.unit)))
     if custom_rules:
         from .custom import meta
 
