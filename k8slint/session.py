@@ -252,7 +252,7 @@ def finish(tally: Tally, severities: dict[str, str], params: dict[str, dict], se
         kept += [f._replace(suppressed=s.reason) for f, s in applied.suppressed]
     # Ties of the report's order (one line of a base, through two overlays) broken the same
     # whatever order the units were linted in.
-    summary.findings = sorted(kept, key=lambda f: (f.sort_key, f.via, repr(f.path), repr(f.unit)))
+    summary.findings = sorted(kept, key=lambda f: (f.sort_key, f.via, repr(f.unit)))
     if custom_rules:
         from .custom import meta
 
