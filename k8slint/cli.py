@@ -1,4 +1,4 @@
-"""The command line: ``k8slint check``, ``fix``, ``rules``, ``explain``.
+"""The command line: ``k8slint check``, ``merge``, ``fix``, ``rules``, ``explain``.
 
 Only click is imported here; each command imports what it needs when it runs.
 """
@@ -16,6 +16,8 @@ import click
 if TYPE_CHECKING:  # for annotations only: a run imports them when it needs them
     from .config import Config
     from .report import RunSummary
+    from .session import Options, Outcome
+    from .shard import ShardSpec
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -127,13 +129,19 @@ def _say(message: str) -> None:
 @click.option("--helm-values", multiple=True, type=click.Path(exists=True, dir_okay=False),
               metavar="FILE", help="Values file for every chart rendered, after its own "
                                    "values.yaml and the config's (repeatable).")
+@click.option("--shard", "shard", metavar="K/N",
+              help="Lint only the K-th of N parts of the run (K from 1) and write what it found "
+                   "to --partial; `k8slint merge` makes the report (docs/partials.md).")
+@click.option("--partial", "partial_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="With --shard: where to write the shard's partial (JSON, atomically).")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[tuple[str, str], ...],
           category: str | None, config_path: str | None, context: tuple[str, ...],
           enable: tuple[str, ...], disable: tuple[str, ...], fail_on: str | None,
           fail_if_no_objects: bool, show_suppressed: bool, baseline: str | None,
           write_baseline: str | None, kubernetes_version: str | None, no_gitignore: bool,
           hook: bool, max_file_size: str, jobs: int, compact: bool, no_render: bool,
-          require_render: bool, helm_values: tuple[str, ...]) -> int:
+          require_render: bool, helm_values: tuple[str, ...], shard: str | None,
+          partial_path: str | None) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
@@ -144,14 +152,19 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
     from .catalog import rule_index
     from .config import ConfigError
     from .engine import UsageError, parse_size
-    from .findings import SEVERITY_RANK
-    from .output import write_text
-    from .report import render
     from .runner import WorkerDied
     from .session import Options, effective_config, run
 
     if hook:
         _refuse_hook_options(paths)
+    spec = _shard_spec(shard, partial_path)
+    if spec is not None:
+        _refuse_report_options(output=output, report=reports, category=category, fail_on=fail_on,
+                               fail_if_no_objects=fail_if_no_objects, show_suppressed=show_suppressed,
+                               baseline=baseline, write_baseline=write_baseline, compact=compact)
+        if click.get_current_context().get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--format makes a report, which `k8slint merge` writes from "
+                                   "the partials; a shard writes only its --partial")
     if no_render and require_render:
         raise click.UsageError("--no-render and --require-render contradict each other")
 
@@ -186,6 +199,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
         known = [*rule_index(), *(rule.id for rule in config.custom_rules)]
         _known_rules("--enable", enable, known)
         _known_rules("--disable", disable, known)
+        if spec is not None:
+            return _run_shard(options, config, spec, partial_path or "")
         outcome = run(options, config)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -197,7 +212,21 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
         raise click.ClickException(str(exc)) from None
     except WorkerDied as exc:
         raise click.ClickException(str(exc)) from None
+    return _report(outcome, fmt=fmt, output=output, reports=reports, category=category,
+                   compact=compact, fail_on=fail_on, fail_if_no_objects=fail_if_no_objects,
+                   write_baseline=write_baseline)
+
+
+def _report(outcome: Outcome, *, fmt: str, output: str | None,
+            reports: tuple[tuple[str, str], ...], category: str | None, compact: bool,
+            fail_on: str | None, fail_if_no_objects: bool, write_baseline: str | None) -> int:
+    """Write the reports of a run (or of a merge of shards) and say its exit code."""
+    from .findings import SEVERITY_RANK
+    from .output import write_text
+    from .report import render
+
     summary = outcome.summary
+    config = outcome.config
 
     if write_baseline:
         from .baseline import write_baseline as write
@@ -247,6 +276,104 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
     threshold = SEVERITY_RANK.get(fail_on or config.fail_on or "info", 99)
     failing = any(SEVERITY_RANK[f.severity] >= threshold for f in summary.active)
     return 1 if failing else 0
+
+
+def _shard_spec(shard: str | None, partial_path: str | None) -> ShardSpec | None:
+    """``--shard K/N`` and ``--partial FILE``, which go together; None without them."""
+    if shard is None and partial_path is None:
+        return None
+    if shard is None:
+        raise click.UsageError("--partial goes with --shard K/N: it is where a shard writes its part")
+    if partial_path is None:
+        raise click.UsageError("--shard needs --partial FILE: where the shard writes what it found, "
+                               "for `k8slint merge`")
+    from .shard import parse_shard
+
+    try:
+        return parse_shard(shard)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+
+
+def _refuse_report_options(**given: object) -> None:
+    """Options that shape a report or its exit code belong to ``merge``, not to a shard."""
+    for name, value in given.items():
+        if value:
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} belongs to `k8slint merge`: a shard writes only its "
+                                   f"--partial, and the merge of every shard makes the report")
+
+
+def _run_shard(options: Options, config: Config, spec: ShardSpec, path: str) -> int:
+    """Lint one shard and write its partial: exit 0 whatever it found, 2 when a file could
+    not be read or the partial not written (the problems are in the partial too)."""
+    from .shard import run_shard, write_partial
+
+    data, problems = run_shard(options, config, spec)
+    try:
+        write_partial(path, data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    findings = sum(len(r["findings"]) for r in data["results"])
+    _say(f"k8slint: shard {spec.k}/{spec.n}: {len(data['results'])} unit(s) linted, {findings} "
+         f"finding(s) before suppressions and cross-object rules, written to {path}")
+    for problem in problems:
+        _say(f"k8slint: error: {problem}")
+    return 2 if problems else 0
+
+
+@cli.command()
+@click.argument("partials", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS),
+              default=_default_format, show_default="text; github when GITHUB_ACTIONS is set",
+              help="Report format on standard output (or in --output).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write the --format report to FILE (atomically) instead of standard output.")
+@click.option("--report", "reports", multiple=True, type=ReportTarget(),
+              help="Also write a report in FORMAT to PATH, e.g. sarif:k8slint.sarif (repeatable).")
+@click.option("--category", metavar="NAME",
+              help="SARIF: the run's category for code scanning (automationDetails.id k8slint/NAME/).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+              help="Exit 1 when a finding has this severity or a higher one  [default: the "
+                   "shards' config's failOn, else info]")
+@click.option("--fail-if-no-objects", is_flag=True,
+              help="Exit 1 when the run found no Kubernetes object at all (a wrong path, say).")
+@click.option("--show-suppressed", is_flag=True, help="List suppressed findings too, with their reasons.")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="Report only findings that are not recorded in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record the run's findings as the baseline in FILE.")
+@click.option("--compact", is_flag=True,
+              help="Text format: fold repeated findings, one legend per rule.")
+def merge(partials: tuple[str, ...], fmt: str, output: str | None,
+          reports: tuple[tuple[str, str], ...], category: str | None, fail_on: str | None,
+          fail_if_no_objects: bool, show_suppressed: bool, baseline: str | None,
+          write_baseline: str | None, compact: bool) -> int:
+    """Merge the partials of every shard of one run (`check --shard K/N --partial FILE`)
+    into one report: cross-object rules over all shards' objects, suppressions, baseline.
+
+    Run it from the folder the shards ran in (report paths are relative to it). Exit codes
+    as for check: 0 no finding at or above --fail-on, 1 findings, 2 usage or I/O error, or
+    partials that are missing, duplicated or not of one run.
+    """
+    from .baseline import BaselineError
+    from .shard import MergeError
+    from .shard import merge as merge_partials
+
+    if category is not None:
+        from .report.sarif import automation_id
+
+        try:
+            automation_id(category)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--category") from None
+    try:
+        outcome = merge_partials(list(partials), baseline, show_suppressed)
+    except (MergeError, BaselineError) as exc:
+        raise click.ClickException(str(exc)) from None
+    return _report(outcome, fmt=fmt, output=output, reports=reports, category=category,
+                   compact=compact, fail_on=fail_on, fail_if_no_objects=fail_if_no_objects,
+                   write_baseline=write_baseline)
 
 
 def _refuse_hook_options(paths: tuple[str, ...]) -> None:

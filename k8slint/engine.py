@@ -164,6 +164,8 @@ class Engine:
         """Read (at most the size limit) and lint one file; never opens a FIFO or device."""
         result = self._lint_source(source)
         result.source = source
+        if source.role not in UNIT_ROLES and not (result.context or result.not_manifest):
+            result.origins.add(source.exact or source.display)
         return result
 
     def _lint_source(self, source: Source) -> FileResult:

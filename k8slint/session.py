@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import interrupt
 from .catalog import rule_index
@@ -30,6 +30,9 @@ from .runner import default_jobs, lint_all
 from .schemas import CrdVersion
 from .suppress import Suppression, apply
 from .versions import NEWEST, parse_version, shown, supported
+
+if TYPE_CHECKING:
+    from .custom import CustomRule
 
 META_RULES = ("suppression-without-reason", "unused-suppression")
 
@@ -65,12 +68,80 @@ def effective_config(options: Options) -> Config:
     return load_config(path) if path else EMPTY
 
 
+class Prepared(NamedTuple):
+    """A run once its files are found and planned, before any is linted."""
+
+    severities: dict[str, str]
+    params: dict[str, dict]
+    version: str  # the target Kubernetes release
+    settings: Settings  # what every rule of the run is handed
+    render: RenderSettings
+    plan: Plan
+    sources: list[Source]  # the units to lint: plain files, charts, build roots, context
+    summary: RunSummary  # with what the walk and the plan counted
+    problems: list[str]
+
+
+class Tally:
+    """What the linted files add up to: counts, findings, suppressions, the cross-object
+    facts by unit. A run and a merge of shards feed it the same results."""
+
+    def __init__(self, summary: RunSummary, problems: list[str]):
+        self.summary = summary
+        self.problems = problems
+        self.crds: list[CrdVersion] = []
+        self.custom: list[FileResult] = []  # files with objects of groups no built-in schema has
+        self.findings: list[Finding] = []
+        self.suppressions: list[Suppression] = []
+        self.facts: dict[str, list[Facts]] = {}  # by deployable unit: "" the plain files
+        self.origins: set[str] = set()  # the files read: plain ones, and units' files
+        self.units: dict[str, str] = {}  # a unit's group -> its folder as reports show it
+
+    def take(self, result: FileResult) -> None:
+        summary = self.summary
+        if result.facts:
+            self.facts.setdefault(result.group, []).extend(result.facts)
+        self.crds.extend(result.crds)
+        if result.custom_groups:
+            self.custom.append(result)
+        if result.context:
+            summary.context_files += 1
+            return
+        if result.not_manifest:
+            summary.not_manifests += 1
+            return
+        self.origins.update(result.origins)  # a plain file itself, a unit's files
+        if result.unit is not None:
+            summary.units.append(result.unit)
+            self.units.setdefault(result.group, result.unit.display)
+        for kind, count in result.schemaless.items():
+            summary.schemaless[kind] = summary.schemaless.get(kind, 0) + count
+        summary.documents += result.documents
+        summary.objects += result.objects
+        self.findings.extend(result.findings)
+        self.suppressions.extend(result.suppressions)
+        self.problems.extend(result.errors)
+
+
 def run(options: Options, config: Config) -> Outcome:
     with RenderTemp() as temp:
-        return _run(options, config, temp)
+        prep = prepare(options, config, temp)
+        tally = Tally(prep.summary, prep.problems)
+        lint_run(prep, options, config, prep.sources, tally.take, tally.take)
+        interrupt.check()
+        if tally.crds and tally.custom:
+            found, groups = custom_resource_findings(
+                options, tally.custom, chosen_crds(tally.crds, prep.version), prep.severities,
+                prep.params, prep.settings, prep.problems)
+            tally.findings.extend(found)
+            prep.summary.schemaless = without_groups(prep.summary.schemaless, groups)
+    return finish(tally, prep.severities, prep.params, prep.settings, config.custom_rules,
+                  options.baseline, options.show_suppressed, config)
 
 
-def _run(options: Options, config: Config, temp: RenderTemp) -> Outcome:
+def prepare(options: Options, config: Config, temp: RenderTemp | None = None) -> Prepared:
+    """The run's settings, and its files found and planned into units; ``temp``: where
+    engines may write while the run lasts (render.RenderTemp), made when a unit needs it."""
     severities = default_severities(options.enable, options.disable, config.severities,
                                     config.custom_rules)
     params = dict(config.params)
@@ -99,8 +170,9 @@ def _run(options: Options, config: Config, temp: RenderTemp) -> Outcome:
         problems.append(f"rendering is required (--require-render, or render: required in the "
                         f"config), and {len(plan.unrendered)} chart(s) or build root(s) could not "
                         f"be rendered: {', '.join(plan.unrendered[:5])}")
-    sources = _kustomize_roles(sources, summary, options.max_file_size)
-    if any(s.role in UNIT_ROLES for s in sources):
+    sources, skipped = _kustomize_roles(sources, options.max_file_size)
+    summary.patches_skipped += len(skipped)
+    if temp is not None and any(s.role in UNIT_ROLES for s in sources):
         render = render._replace(temp=temp.make())
     summary.root = scanned_root(sources)
     schemas = any(rule in severities for rule in SCHEMA_RULES)
@@ -108,98 +180,94 @@ def _run(options: Options, config: Config, temp: RenderTemp) -> Outcome:
         sources += context
     if schemas:  # custom resources are checked once the run's CRDs are known: read it once
         sources = _stdin_read(sources, options.max_file_size)
-    settings = Settings(kubernetes_version=version)  # what every rule of the run is handed
     summary.kubernetes_version = version
-    crds: list[CrdVersion] = []  # where two define one kind, the first by path wins
-    custom: list[FileResult] = []  # files with objects of groups no built-in schema has
-    findings: list[Finding] = []
-    suppressions: list[Suppression] = []
-    facts: dict[str, list[Facts]] = {}  # by deployable unit: "" the plain files, else a folder
-    failed: list[str] = []  # build roots whose build failed
-    origins: set[str] = set()  # the files read: plain ones, and those units' objects come from
+    return Prepared(severities, params, version, Settings(kubernetes_version=version), render,
+                    plan, sources, summary, problems)
 
+
+def lint_run(prep: Prepared, options: Options, config: Config, sources: list[Source],
+             take: Callable[[FileResult], None], take_unbuilt: Callable[[FileResult], None],
+             skipped: list[str] | None = None, built: set[str] | None = None) -> None:
+    """Lint ``sources`` (each whole unit), handing each result to ``take``; then the files
+    of the build roots whose build failed, one by one, to ``take_unbuilt``. ``skipped``
+    collects the patch files of those roots that were left out (also counted). ``built``:
+    when given, only the roots among ``sources`` are known, and those that built are
+    added to it; a file another root reads too is then linted here all the same."""
     progress = options.progress(len(sources)) if options.progress else None
+    failed: list[str] = []  # build roots whose build failed
     # What a run keeps grows with the repository, and the cyclic collector walks all of it
     # again and again: on ten copies of the corpus that made a linear run twice as slow.
     # Loaded files hold no reference cycles (a recursive alias aside, a few nodes kept to
     # the end), so reference counting frees them alone.
     collecting = gc.isenabled()
     gc.disable()
-    def take(result: FileResult) -> None:
-        if result.facts:
-            facts.setdefault(result.group, []).extend(result.facts)
-        crds.extend(result.crds)
-        if result.custom_groups:
-            custom.append(result)
-        if result.context:
-            summary.context_files += 1
-            return
-        if result.not_manifest:
-            summary.not_manifests += 1
-            return
-        if result.unit is not None:
-            summary.units.append(result.unit)
-            origins.update(result.origins)
-            if result.unit.failed and result.unit.kind == BUILD:
-                failed.append(result.group)
-                result.findings = [_with_fallback(f, plan.patches.get(result.group, 0))
-                                   for f in result.findings]
-        else:
-            origins.add(result.source.exact if result.source is not None else f"#{len(origins)}")
-        for kind, count in result.schemaless.items():
-            summary.schemaless[kind] = summary.schemaless.get(kind, 0) + count
-        summary.documents += result.documents
-        summary.objects += result.objects
-        findings.extend(result.findings)
-        suppressions.extend(result.suppressions)
-        problems.extend(result.errors)
-
-    lint = partial(lint_all, severities=severities, jobs=options.jobs or default_jobs(),
-                   params=params, max_file_size=options.max_file_size, settings=settings,
-                   custom_rules=config.custom_rules, render=render)
+    lint = partial(lint_all, severities=prep.severities, jobs=options.jobs or default_jobs(),
+                   params=prep.params, max_file_size=options.max_file_size,
+                   settings=prep.settings, custom_rules=config.custom_rules, render=prep.render)
     try:
         for result in lint(sources, progress=progress):
+            if result.unit is not None and result.unit.failed and result.unit.kind == BUILD:
+                failed.append(result.group)
+                result.findings = [_with_fallback(f, prep.plan.patches.get(result.group, 0))
+                                   for f in result.findings]
+            elif built is not None and result.unit is not None and result.unit.kind == BUILD:
+                built.add(result.group)
             take(result)
         if failed:  # what a failed build would have read, linted file by file instead
-            again = unbuilt_files(plan, failed, summary, options.max_file_size)
+            again, left_out = unbuilt_files(prep.plan, failed, options.max_file_size, built)
+            prep.summary.patches_skipped += len(left_out)
+            if skipped is not None:
+                skipped.extend(left_out)
             for result in lint(again):
-                take(result)
+                take_unbuilt(result)
     finally:
         if collecting:
             gc.enable()
         if progress is not None and hasattr(progress, "close"):
             progress.close()
 
-    summary.files = len(origins)
-    interrupt.check()
-    if crds and custom:
-        findings.extend(_custom_resource_findings(
-            options, summary, custom, chosen_crds(crds, version), severities, params, settings,
-            problems))
-    for group, unit_facts in facts.items():
+
+def finish(tally: Tally, severities: dict[str, str], params: dict[str, dict], settings: Settings,
+           custom_rules: Sequence[CustomRule], baseline: str | None, show_suppressed: bool,
+           config: Config) -> Outcome:
+    """Cross-object rules per unit, suppressions, the baseline: the run's outcome."""
+    summary, problems = tally.summary, tally.problems
+    summary.files = len(tally.origins)
+    summary.units.sort(key=lambda u: (u.kind, u.display))  # the same whatever the lint order
+    findings = tally.findings
+    for group, unit_facts in tally.facts.items():
+        via = tally.units.get(group, group) if group else ""
         findings.extend(cross_object_findings(Index(unit_facts), severities, problems, params,
-                                              settings, via=_via(unit_facts, sources, group)))
+                                              settings, via=via))
     ran = {rule for rule in severities if rule not in META_RULES}
-    known = set(rule_index()) | {rule.id for rule in config.custom_rules}
+    known = set(rule_index()) | {rule.id for rule in custom_rules}
     # Suppressions first, each copy of a finding judged by its own unit's annotations;
     # then the copies two units give alike (and alike suppressed or not) become one.
-    applied = apply(findings, suppressions, ran, severities, known)
+    applied = apply(findings, tally.suppressions, ran, severities, known)
     kept = merged(applied.kept) + applied.meta
     quiet = merged([f._replace(suppressed=s.reason) for f, s in applied.suppressed])
     summary.suppressed = len(quiet)
     all_findings = list(kept)
-    if options.baseline:
+    if baseline:
         from .baseline import Baseline
 
-        kept, summary.baseline_known = Baseline(Path(options.baseline)).split(kept)
-    if options.show_suppressed:
+        kept, summary.baseline_known = Baseline(Path(baseline)).split(kept)
+    if show_suppressed:
         kept += quiet
-    summary.findings = sorted(kept, key=lambda f: f.sort_key)
-    if config.custom_rules:
+    # Ties of the report's order (one line of a base, through two overlays) broken the same
+    # whatever order the units were linted in.
+    summary.findings = sorted(kept, key=lambda f: (f.sort_key, f.via, repr(f.unit)))
+    if custom_rules:
         from .custom import meta
 
-        summary.custom_rules = [meta(rule) for rule in config.custom_rules]
+        summary.custom_rules = [meta(rule) for rule in custom_rules]
     return Outcome(summary, config, problems, all_findings)
+
+
+def without_groups(schemaless: dict[str, int], groups: frozenset[str]) -> dict[str, int]:
+    """The counts of objects without a schema, less those of groups a CRD of the run defines."""
+    return {key: count for key, count in schemaless.items()
+            if key.rpartition("/")[0] not in groups}
 
 
 def render_settings(options: Options, config: Config) -> RenderSettings:
@@ -213,23 +281,24 @@ def render_settings(options: Options, config: Config) -> RenderSettings:
     return settings
 
 
-def _kustomize_roles(sources: list[Source], summary: RunSummary, max_size: int) -> list[Source]:
+def _kustomize_roles(sources: list[Source], max_size: int) -> tuple[list[Source], list[str]]:
     """Files of kustomizations that are not built (rendering off, no kustomize, a build
-    that failed): patches skipped as fragments, resources marked as bases."""
+    that failed): patches skipped as fragments (their real paths returned), resources
+    marked as bases."""
     files = [s.real for s in sources if s.real is not None and s.role not in UNIT_ROLES]
     if not files:
-        return sources
+        return sources, []
     from .kustomize import kustomize_roles
 
     roles = kustomize_roles(files, Path.cwd(), max_size)
+    skipped: list[str] = []
     if roles.patches:
-        unpatched = [s for s in sources if s.real not in roles.patches]
-        summary.patches_skipped += len(sources) - len(unpatched)
-        sources = unpatched
+        skipped = [s.real for s in sources if s.real in roles.patches and s.real is not None]
+        sources = [s for s in sources if s.real not in roles.patches]
     if roles.bases:
         sources = [s._replace(role=KUSTOMIZE_BASE) if s.real in roles.bases else s
                    for s in sources]
-    return sources
+    return sources, skipped
 
 
 def _with_fallback(finding: Finding, patches: int) -> Finding:
@@ -242,24 +311,27 @@ def _with_fallback(finding: Finding, patches: int) -> Finding:
                                     f"one instead{skipped})")
 
 
-def unbuilt_files(plan: Plan, failed: list[str], summary: RunSummary, max_size: int) -> list[Source]:
+def unbuilt_files(plan: Plan, failed: list[str], max_size: int,
+                  built: set[str] | None = None) -> tuple[list[Source], list[str]]:
     """The files of the roots whose build failed that no build that worked has read:
-    linted one by one, patches skipped (as without kustomize)."""
-    covered = {s.real for root, files in plan.fallback.items() if root not in failed
-               for s in files}
+    linted one by one, patches skipped (as without kustomize; their real paths returned).
+    ``built``: the roots known to have built (None: every root that did not fail)."""
+    covered = {s.real for root, files in plan.fallback.items()
+               if (root not in failed if built is None else root in built) for s in files}
     again: dict[str, Source] = {}
     for root in failed:
         for source in plan.fallback.get(root, ()):
             if source.real not in covered and source.real is not None:
                 again.setdefault(source.real, source)
-    return _kustomize_roles(list(again.values()), summary, max_size)
+    return _kustomize_roles(list(again.values()), max_size)
 
 
 def merged(findings: list[Finding]) -> list[Finding]:
     """One finding where two units give the same one (a base built alike by two
-    overlays, its objects renamed or not): it names both. Two objects of one unit (a
-    chart's loop) stay two findings, however alike."""
-    slots: dict[tuple, list[tuple[set[str], int]]] = {}  # key -> (units, index in out)
+    overlays, its objects renamed or not): it names both, and is the copy of the unit
+    whose name sorts first, whatever order the units were linted in (by a pool, by
+    shards). Two objects of one unit (a chart's loop) stay two findings, however alike."""
+    slots: dict[tuple, list[list]] = {}  # key -> [its units, index in out, the kept copy's unit]
     out: list[Finding] = []
     for f in findings:
         if not f.via:
@@ -269,26 +341,25 @@ def merged(findings: list[Finding]) -> list[Finding]:
         places = slots.setdefault(key, [])
         slot = next((p for p in places if f.via not in p[0]), None)
         if slot is None:
-            places.append(({f.via}, len(out)))
+            places.append([{f.via}, len(out), f.via])
             out.append(f)
-        else:
-            slot[0].add(f.via)
-            out[slot[1]] = out[slot[1]]._replace(via=", ".join(sorted(slot[0])))
+            continue
+        units, at, own = slot
+        units.add(f.via)
+        kept = out[at]
+        if f.via < own:
+            kept, slot[2] = f, f.via
+        out[at] = kept._replace(via=", ".join(sorted(units)))
     return out
 
 
-def _via(facts: list[Facts], sources: list[Source], group: str) -> str:
-    if not group:
-        return ""
-    return next((s.display for s in sources if s.real == group and s.role in UNIT_ROLES), group)
-
-
-def _custom_resource_findings(options: Options, summary: RunSummary, custom: list[FileResult],
-                              crds: tuple[CrdVersion, ...], severities: dict[str, str],
-                              params: dict[str, dict], settings: Settings,
-                              problems: list[str]) -> list[Finding]:
+def custom_resource_findings(options: Options, custom: list[FileResult],
+                             crds: tuple[CrdVersion, ...], severities: dict[str, str],
+                             params: dict[str, dict], settings: Settings,
+                             problems: list[str]) -> tuple[list[Finding], frozenset[str]]:
     """The schema rules' findings on custom resources whose group a CRD of the run
-    defines: their files are read again, and only those objects judged."""
+    defines: their files are read again, and only those objects judged. Also the groups
+    the CRDs define, whose objects are no longer without a schema."""
     groups = frozenset(crd.group for crd in crds)
     again = [r.source for r in custom if r.source is not None and r.custom_groups & groups]
     schema_rules = {rule: severities[rule] for rule in SCHEMA_RULES if rule in severities}
@@ -297,9 +368,7 @@ def _custom_resource_findings(options: Options, summary: RunSummary, custom: lis
                            options.max_file_size, settings._replace(crds=crds), only_groups=groups):
         found.extend(result.findings)
         problems.extend(result.errors)
-    summary.schemaless = {key: count for key, count in summary.schemaless.items()
-                          if key.rpartition("/")[0] not in groups}
-    return found
+    return found, groups
 
 
 def chosen_crds(crds: list[CrdVersion], version: str) -> tuple[CrdVersion, ...]:

@@ -25,7 +25,7 @@ examples/shop/etcd.yaml:35:3: warning even-etcd-cluster etcd cluster of 4 member
 examples/shop/etcd.yaml:45:5: warning missing-termination-grace-period [fix] the pod spec sets no terminationGracePeriodSeconds: on a drain or upgrade its containers get the default 30 s after SIGTERM, whatever a clean shutdown needs; set it to the time a clean shutdown takes
 examples/shop/etcd.yaml:47:9: warning missing-image-pull-policy [fix] container "etcd" sets no imagePullPolicy: Kubernetes sets IfNotPresent (the tag is "3.5.15-0") when the object is created and keeps it when the image changes later; set imagePullPolicy explicitly
 examples/shop/session-cache.yaml:9:3: error etcd-no-fault-tolerance etcd cluster of 1 member (spec.size): draining or upgrading its node takes the whole store down, and with it everything that reads it; run 3 members (or 5) on separate nodes
-6 findings (2 errors, 4 warnings, 0 info) in 3 of 6 files; 2 fixable with k8slint fix (2 more with --unsafe-fixes); 9 documents, 8 objects checked; 1 object of 1 kind had no schema; 2 suppressed.
+6 findings (2 errors, 4 warnings, 0 info) in 3 of 9 files; 2 fixable with k8slint fix (2 more with --unsafe-fixes); 13 documents, 11 objects checked; 1 object of 1 kind had no schema; 2 suppressed.
 """
 
 CORE_RULES = ("missing-image-pull-policy", "latest-tag-drift", "missing-termination-grace-period",
@@ -119,3 +119,66 @@ def test_the_readme_shows_the_examples_and_the_workflow_as_they_are():
     block = examples[start:examples.index("```\n", start + 10) + 4]
     assert block in readme
     assert (REPO / "examples" / "github-workflow.yaml").read_text(encoding="utf-8") in readme
+
+
+# --- sharding/: the CI matrix and the Indexed Job (run as local processes in test_shards.py)
+
+SHARDING = EXAMPLES / "sharding"
+
+
+@pytest.mark.usefixtures("in_repo")
+def test_the_sharding_examples_lint_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "examples/sharding/"])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    assert out == "No findings in 3 files; 4 documents, 3 objects checked.\n"
+
+
+def _yaml(name: str) -> list[dict[Any, Any]]:
+    return [d for d in yaml.safe_load_all((SHARDING / name).read_text(encoding="utf-8")) if d]
+
+
+def test_the_matrix_workflow_shards_then_merges_into_one_sarif_upload() -> None:
+    (workflow,) = _yaml("github-matrix.yaml")
+    shard, merge = workflow["jobs"]["shard"], workflow["jobs"]["merge"]
+    assert shard["strategy"]["fail-fast"] is False
+    ks = shard["strategy"]["matrix"]["shard"]
+    assert ks == list(range(1, len(ks) + 1))
+    run = next(s["run"] for s in shard["steps"] if "--shard" in s.get("run", ""))
+    assert '--shard "${{ matrix.shard }}/${{ strategy.job-total }}"' in run
+    assert '--partial "partial-${{ matrix.shard }}.json"' in run
+    upload = next(s for s in shard["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "partial-${{ matrix.shard }}.json"
+    assert upload["with"]["name"] == "k8slint-partial-${{ matrix.shard }}"
+    assert merge["needs"] == "shard"
+    assert merge["permissions"]["security-events"] == "write"
+    steps = merge["steps"]
+    download = next(s for s in steps if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert download["with"]["pattern"] == "k8slint-partial-*" and download["with"]["merge-multiple"] is True
+    merged = next(s["run"] for s in steps if "k8slint merge" in s.get("run", ""))
+    assert '--report "sarif:${{ runner.temp }}/k8slint.sarif"' in merged
+    assert merged.endswith('"${{ runner.temp }}"/partials/partial-*.json')
+    sarif = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert len(sarif) == 1  # one SARIF file, one run
+    assert sarif[0]["if"] == "${{ !cancelled() }}"
+    assert sarif[0]["with"] == {"sarif_file": "${{ runner.temp }}/k8slint.sarif", "category": "k8slint"}
+
+
+def test_the_indexed_job_counts_shards_from_the_completion_index() -> None:
+    claim, job = _yaml("indexed-job.yaml")
+    assert claim["kind"] == "PersistentVolumeClaim" and claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed"
+    container = spec["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["SHARDS"] == str(spec["completions"])
+    script = container["command"][-1]
+    assert '--shard "$((JOB_COMPLETION_INDEX + 1))/$SHARDS"' in script
+    assert '--partial "$PARTIALS/shard-$JOB_COMPLETION_INDEX.json"' in script
+    (merge,) = _yaml("merge-job.yaml")
+    assert merge["kind"] == "Job"
+    assert 'k8slint merge --format sarif --output "$PARTIALS/k8slint.sarif"' in \
+        merge["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    for manifest in (job, merge):
+        volumes = {v["name"]: v for v in manifest["spec"]["template"]["spec"]["volumes"]}
+        assert volumes["partials"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
