@@ -117,7 +117,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
     unrendered: list[str] = []
     charts: dict[str, str] = {}  # chart's real folder -> as reports show it
     plain: list[Source] = []
-    bounds = _Bounds(top)
+    bounds = _Bounds(top, [s.real for s in [*sources, *context] if s.real is not None])
     for source in sources:
         chart = chart_of(source.real, bounds.of(source.real)) if source.real else None
         if chart is not None:
@@ -225,11 +225,13 @@ def _rendered_only(real: str, chart: str) -> bool:
 
 class _Bounds:
     """How high a file's chart may be looked for: its repository's top (a chart above the
-    repository is not the repository's), else the run's folder when the file lies
-    below it, else the file's own folder."""
+    repository is not the repository's), else the run's folder when the file lies below
+    it, else the folder all the run's files outside it share."""
 
-    def __init__(self, top: Path):
+    def __init__(self, top: Path, reals: list[str]):
         self.top = str(top.resolve())
+        outside = [r for r in reals if not _within(r, self.top)]
+        self.common = os.path.dirname(os.path.commonpath(outside)) if outside else self.top
         self._tops: dict[str, str | None] = {}
 
     def of(self, real: str) -> str:
@@ -237,8 +239,9 @@ class _Bounds:
         work_tree = self._work_tree(folder)
         if work_tree is not None:
             return work_tree
-        inside = folder == self.top or folder.startswith(self.top.rstrip(os.sep) + os.sep)
-        return self.top if inside else folder
+        if _within(folder, self.top):
+            return self.top
+        return self.common if _within(folder, self.common) else folder
 
     def _work_tree(self, folder: str) -> str | None:
         from .discover import is_work_tree
@@ -260,6 +263,10 @@ class _Bounds:
         for each in seen:
             self._tops[each] = found
         return found
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def kustomization_folders(sources: Iterable[Source], top: Path) -> list[str]:

@@ -297,3 +297,20 @@ def test_sarif_and_json_name_the_template_and_the_chart(capsys, here):
     (unit,) = report["summary"]["rendered"]
     assert {k: unit[k] for k in ("kind", "folder", "failed", "engine")} == {
         "kind": "helm-chart", "folder": "web", "failed": False, "engine": "helm-python-sdk"}
+
+
+def test_a_chart_outside_the_working_folder_renders_whole(capsys, tmp_path, monkeypatch):
+    """Named by an absolute path from elsewhere, outside any repository: the chart and its
+    subchart are one unit, and no template is read as a file."""
+    chart(tmp_path / "proj", "web", {"deployment.yaml": DEPLOYMENT + "---\n" + PDB})
+    chart(tmp_path / "proj" / "web" / "charts", "sub", {"pod.yaml": "apiVersion: v1\nkind: Pod\n"
+                                                        "metadata: {name: p}\nspec: {{ .Values.x }}\n"})
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code, out, _ = run(capsys, "check", "--format", "json", str(tmp_path / "proj"))
+    report = json.loads(out)
+    assert [u["folder"] for u in report["summary"]["rendered"]] == [str(tmp_path / "proj" / "web")]
+    assert [(f["rule"], f["file"], f["via"]) for f in report["findings"]] == [
+        ("bare-pod", str(tmp_path / "proj/web/charts/sub/templates/pod.yaml"), str(tmp_path / "proj/web"))]
+    assert code == 1
