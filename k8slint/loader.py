@@ -442,20 +442,49 @@ class _Builder:
         if type(node) is SequenceNode:
             items: list = []
             self.memo[id(node)] = items
-            items.extend(self.build(item) for item in node.value)
+            for item in node.value:
+                if type(item) is ScalarNode:  # most items: built here, without a call
+                    self.expanded += 1
+                    if item.tag == _PLAIN and not item.style:
+                        text = item.value
+                        value = _WORDS.get(text, _MISSING)
+                        if value is _MISSING:
+                            value = plain_value(text) if text[0] in _NUMERIC_START else text
+                        items.append(value)
+                    else:
+                        items.append(scalar_value(item))
+                else:
+                    items.append(self.build(item))
             self.sizes[id(node)] = self.expanded - before
             return items
         mapping: dict = {}
         self.memo[id(node)] = mapping
         merged: list[MappingNode] = []
         firsts: dict | None = None  # key -> its first key node, made on the first repeat
+        key: Any
         for key_node, value_node in node.value:
-            if _is_merge(key_node):
-                merged.extend(_merge_sources(value_node))
-                continue
-            key = self.build(key_node)
-            if not isinstance(key, (str, int, float, bool, type(None))):
-                key = str(key)
+            # Scalar keys and values (nearly all of them) are built here, as build() and
+            # scalar_value() would build them, without a call each.
+            if type(key_node) is ScalarNode:
+                tag = key_node.tag
+                if tag == _MERGE or (tag == _PLAIN and key_node.value == "<<"):
+                    merged.extend(_merge_sources(value_node))
+                    continue
+                self.expanded += 1
+                if tag == _PLAIN and not key_node.style:
+                    text = key_node.value
+                    key = _WORDS.get(text, _MISSING)
+                    if key is _MISSING:
+                        key = plain_value(text) if text[0] in _NUMERIC_START else text
+                else:
+                    key = scalar_value(key_node)
+            else:
+                if _is_merge(key_node):
+                    merged.extend(_merge_sources(value_node))
+                    continue
+                key = self.build(key_node)
+                if not isinstance(key, (str, int, float, bool, type(None))):
+                    key = str(key)
             if key in mapping:
                 if firsts is None:
                     firsts = {}
@@ -463,7 +492,18 @@ class _Builder:
                         if not _is_merge(k):
                             firsts.setdefault(_hashable(self.build(k)), k)
                 self.duplicates.append(DuplicateKey(str(key), key_node, firsts[key]))
-            mapping[key] = self.build(value_node)
+            if type(value_node) is ScalarNode:
+                self.expanded += 1
+                if value_node.tag == _PLAIN and not value_node.style:
+                    text = value_node.value
+                    value = _WORDS.get(text, _MISSING)
+                    if value is _MISSING:
+                        value = plain_value(text) if text[0] in _NUMERIC_START else text
+                    mapping[key] = value
+                else:
+                    mapping[key] = scalar_value(value_node)
+            else:
+                mapping[key] = self.build(value_node)
         for source in merged:  # explicit keys win over merged ones, earlier sources first
             for key, value in self.build(source).items():
                 mapping.setdefault(key, value)

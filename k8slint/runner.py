@@ -69,14 +69,17 @@ def lint_all(
     engine_args: EngineArgs = (severities, params, max_file_size, settings or Settings(),
                                tuple(custom_rules), only_groups, render or RenderSettings())
     if parallel:
-        pool = _start_pool(jobs, engine_args)
+        # This process is one of the jobs: it lints too, between handing out work and
+        # taking results, so that N jobs are N busy processes, not N workers and a parent
+        # that competes with them for the cores.
+        pool = _start_pool(jobs - 1, engine_args)
         if pool is not None:
             # Largest files first, so that no worker is left with a big one at the end.
             ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
-            yield from _in_pool(pool, ordered, progress)
+            chunks = _chunks(ordered, sizes, jobs)
+            yield from _in_pool(pool, jobs - 1, chunks, _engine(engine_args), progress)
             return
-    engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
-                    custom_rules=custom_rules, only_groups=only_groups, render=render)
+    engine = _engine(engine_args)
     for done, source in enumerate(sources, start=1):
         interrupt.check()
         yield engine.lint_source(source)
@@ -100,6 +103,39 @@ def _size(source: Source) -> int:
         return 0
 
 
+def _engine(args: EngineArgs) -> Engine:
+    severities, params, max_file_size, settings, custom_rules, only_groups, render = args
+    return Engine(severities, params, max_file_size=max_file_size, settings=settings,
+                  custom_rules=custom_rules, only_groups=only_groups, render=render)
+
+
+# Work is handed out in chunks of about this share of the input, so that a worker's round
+# trip (its call sent, its results pickled back and read) is paid per chunk, not per file;
+# never more files than CHUNK_MAX_FILES, so that no chunk holds the others up at the end.
+CHUNKS_PER_JOB = 24
+CHUNK_MAX_FILES = 24
+
+
+def _chunks(ordered: list[Source], sizes: dict[Source, int], jobs: int) -> list[list[Source]]:
+    """``ordered`` (largest first) cut into chunks: a large file or a unit alone, small files
+    together, each chunk about the same share of the bytes."""
+    total = sum(min(size, PARALLEL_MIN_BYTES) if size >= UNIT_SIZE else size
+                for size in sizes.values())
+    share = max(1, total // (jobs * CHUNKS_PER_JOB))
+    chunks: list[list[Source]] = []
+    chunk: list[Source] = []
+    held = 0
+    for source in ordered:
+        chunk.append(source)
+        held += sizes[source]
+        if held >= share or len(chunk) >= CHUNK_MAX_FILES:
+            chunks.append(chunk)
+            chunk, held = [], 0
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
 _worker_engine: Engine | None = None
 
 
@@ -119,18 +155,26 @@ def _start_worker(severities: dict[str, str], params: dict[str, dict] | None, ma
     for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if signum is not None:
             signal.signal(signum, signal.SIG_DFL)
-    _worker_engine = Engine(severities, params, max_file_size=max_file_size, settings=settings,
-                            custom_rules=custom_rules, only_groups=only_groups, render=render)
+    # The parent imported every module linting needs before it forked this worker (the
+    # engine's, the rules', the loader's): nothing is imported again here.
+    _worker_engine = _engine((severities, params, max_file_size, settings, custom_rules,
+                              only_groups, render))
 
 
-def _lint_in_worker(source: Source) -> FileResult:
+def _lint_chunk(chunk: list[Source]) -> list[FileResult]:
+    """A chunk's results, each without its source: the parent has it already, and it need
+    not travel back (see _in_pool)."""
     assert _worker_engine is not None
-    return _worker_engine.lint_source(source)
+    results = [_worker_engine.lint_source(source) for source in chunk]
+    for result in results:
+        result.source = None
+    return results
 
 
 def _start_pool(jobs: int, engine_args: EngineArgs) -> ProcessPoolExecutor | None:
-    """A pool of workers, or None where this system cannot make one (no semaphores):
-    then the files are linted in this process, before any result has been given out."""
+    """A pool of ``jobs`` workers, or None where this system cannot make one (no
+    semaphores): then the files are linted in this process, before any result has been
+    given out."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -145,16 +189,50 @@ def _start_pool(jobs: int, engine_args: EngineArgs) -> ProcessPoolExecutor | Non
         return None
 
 
-def _in_pool(pool: ProcessPoolExecutor, sources: list[Source],
+# Chunks handed to each worker ahead of the one it is linting, so that it never waits for
+# this process to finish a file of its own before it gets more.
+QUEUED_PER_WORKER = 2
+
+
+def _in_pool(pool: ProcessPoolExecutor, workers: int, chunks: list[list[Source]], engine: Engine,
              progress: Callable[[int], None] | None) -> Iterator[FileResult]:
+    """The workers take chunks from the front (the largest files), this process lints
+    single files from the back (the smallest) while they work, and gives out each result
+    as it comes."""
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    todo = deque(chunks)
+    own: deque[Source] = deque()  # the chunk this process is linting, from its end
+    pending: dict[Future, list[Source]] = {}
+    done = 0
     try:
-        for done, result in enumerate(pool.map(_lint_in_worker, sources, chunksize=2), 1):
-            interrupt.check()
-            yield result
-            if progress:
-                progress(done)
+        while todo or own or pending:
+            while todo and len(pending) < workers * QUEUED_PER_WORKER:
+                chunk = todo.popleft()
+                pending[pool.submit(_lint_chunk, chunk)] = chunk
+            finished = [future for future in pending if future.done()]
+            if not finished and not (todo or own):
+                finished = list(wait(pending, return_when=FIRST_COMPLETED).done)
+            for future in finished:
+                chunk = pending.pop(future)
+                for source, result in zip(chunk, future.result(), strict=True):
+                    result.source = source
+                    interrupt.check()
+                    done += 1
+                    yield result
+                    if progress:
+                        progress(done)
+            if not own and todo:
+                own.extend(todo.pop())
+            if own:
+                interrupt.check()
+                result = engine.lint_source(own.pop())
+                done += 1
+                yield result
+                if progress:
+                    progress(done)
     except BrokenProcessPool:
         # A dead worker takes its files' results with it: say so, never wait for them.
         _stop_workers(pool)
