@@ -119,7 +119,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
     plain: list[Source] = []
     bounds = _Bounds(top, [s.real for s in [*sources, *context] if s.real is not None])
     for source in sources:
-        chart = chart_of(source.real, bounds.of(source.real)) if source.real else None
+        chart = bounds.chart(source.real) if source.real else None
         if chart is not None:
             charts.setdefault(chart, _unit_display(source, chart))
             if _rendered_only(source.real or "", chart):
@@ -128,7 +128,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
             plain.append(source)
         # else: a .tpl or .txt file the hook passed (for charts), outside any template
     context = [s for s in context if s.real is None
-               or not _rendered_only(s.real, chart_of(s.real, bounds.of(s.real)) or "/")]
+               or not _rendered_only(s.real, bounds.chart(s.real) or "/")]
     units: list[Source] = []
     if charts:
         from .helm import helm_engine, is_library
@@ -233,6 +233,15 @@ class _Bounds:
         outside = [r for r in reals if not _within(r, self.top)]
         self.common = os.path.dirname(os.path.commonpath(outside)) if outside else self.top
         self._tops: dict[str, str | None] = {}
+        self._charts: dict[str, str | None] = {}  # a folder -> the chart its files belong to
+
+    def chart(self, real: str) -> str | None:
+        """``chart_of`` the file, within its bound; asked once per folder (a walk of a
+        repository meets each folder many times)."""
+        folder = os.path.dirname(real)
+        if folder not in self._charts:
+            self._charts[folder] = chart_of(folder, self.of(real))
+        return self._charts[folder]
 
     def of(self, real: str) -> str:
         folder = os.path.dirname(real)
