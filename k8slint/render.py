@@ -108,6 +108,7 @@ class Plan(NamedTuple):
     context: list[Source]  # context files that belong to no chart and no build
     notices: list[str]
     unrendered: list[str]  # charts and roots not rendered for want of an engine
+    inputs: dict[str, frozenset[str]]  # build root -> every local file its build reads
 
 
 def plan_units(sources: list[Source], context: list[Source], settings: RenderSettings,
@@ -119,7 +120,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
     plain: list[Source] = []
     bounds = _Bounds(top)
     for source in sources:
-        chart = chart_of(source.real, bounds.of(source.real)) if source.real else None
+        chart = bounds.chart(source.real) if source.real else None
         if chart is not None:
             charts.setdefault(chart, _unit_display(source, chart))
             if _rendered_only(source.real or "", chart):
@@ -128,7 +129,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
             plain.append(source)
         # else: a .tpl or .txt file the hook passed (for charts), outside any template
     context = [s for s in context if s.real is None
-               or not _rendered_only(s.real, chart_of(s.real, bounds.of(s.real)) or "/")]
+               or not _rendered_only(s.real, bounds.chart(s.real) or "/")]
     units: list[Source] = []
     if charts:
         from .helm import helm_engine, is_library
@@ -148,6 +149,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
 
     fallback: dict[str, list[Source]] = {}
     patches: dict[str, int] = {}
+    inputs: dict[str, frozenset[str]] = {}
     if settings.mode != RENDER_OFF and plain:
         folders = kustomization_folders([*plain, *context], top)
         trees = []
@@ -173,11 +175,12 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
             units.append(Source(shown, Path(tree.root), real=tree.root, exact=exact(shown),
                                 role=BUILD))
             fallback[tree.root] = named
+            inputs[tree.root] = tree.files
             patches[tree.root] = sum(1 for s in named if s.real in tree.patches)
             built.update(tree.files)
         plain = [s for s in plain if s.real not in built]
         context = [s for s in context if s.real not in built]
-    return Plan(plain + units, fallback, patches, context, notices, unrendered)
+    return Plan(plain + units, fallback, patches, context, notices, unrendered, inputs)
 
 
 def is_chart(folder: str) -> bool:
@@ -231,6 +234,15 @@ class _Bounds:
     def __init__(self, top: Path):
         self.top = str(top.resolve())
         self._tops: dict[str, str | None] = {}
+        self._charts: dict[str, str | None] = {}  # a file's folder -> its chart
+
+    def chart(self, real: str) -> str | None:
+        """``chart_of`` a file (a resolved path), found once per folder: a repository's
+        thousand files would otherwise resolve and stat every folder above each of them."""
+        folder = os.path.dirname(real)
+        if folder not in self._charts:
+            self._charts[folder] = chart_of(folder, self.of(real))
+        return self._charts[folder]
 
     def of(self, real: str) -> str:
         folder = os.path.dirname(real)
