@@ -157,7 +157,8 @@ def engine_time(lint: list[str], folder: Path) -> tuple[int, float, int]:
     one run, from its JSON summary."""
     import json
 
-    done = subprocess.run(lint + ["check", "--format", "json", str(folder)], capture_output=True,
+    done = subprocess.run(lint + ["check", "--no-cache", "--format", "json", str(folder)],
+                          capture_output=True,
                           text=True, check=False)
     rendered = json.loads(done.stdout)["summary"]["rendered"]
     return (len(rendered), sum(unit["engineSeconds"] for unit in rendered),
@@ -191,11 +192,11 @@ def main() -> int:
 
     bare = measure("python -c pass", [py, "-c", "pass"])
     imports = measure('python -c "import click, ruamel.yaml"', [py, "-c", "import click, ruamel.yaml"])
-    one = measure("k8slint check ONE-FILE", lint + ["check", str(args.single)])
+    one = measure("k8slint check ONE-FILE", lint + ["check", "--no-cache", str(args.single)])
     floor = measure("parse floor (ruamel C composer)", [py, "-c", FLOOR, str(args.corpus)])
     # The corpus figures are of the files as they are: kustomizations not built (that is
     # measured on its own below, with the time spent in kustomize itself).
-    lint_plain = lint + ["check", "--no-render"]
+    lint_plain = lint + ["check", "--no-cache", "--no-render"]
     jobs1 = measure("k8slint check -j1 CORPUS", lint_plain + ["-j1", str(args.corpus)])
     jobsn = measure(f"k8slint check CORPUS (default jobs: {os.cpu_count()})",
                     lint_plain + [str(args.corpus)])
@@ -216,11 +217,12 @@ def main() -> int:
     # Rendering: the corpus's Kustomize roots built (in turns with the run that does not
     # build them), and the Helm charts rendered; the engines' own time from the JSON summary.
     render = Pair(("k8slint check --no-render CORPUS", "k8slint check CORPUS (roots built)"),
-                  (lint_plain + [str(args.corpus)], lint + ["check", str(args.corpus)]), args.runs)
+                  (lint_plain + [str(args.corpus)],
+                   lint + ["check", "--no-cache", str(args.corpus)]), args.runs)
     print(render.rows(), flush=True)
     charts = None
     if args.charts.is_dir():
-        charts = measure("k8slint check CHARTS (rendered)", lint + ["check", str(args.charts)])
+        charts = measure("k8slint check CHARTS (rendered)", lint + ["check", "--no-cache", str(args.charts)])
 
     scaled = None
     if args.scale:
@@ -228,8 +230,9 @@ def main() -> int:
             copy = scaled_copy(args.corpus, args.scale, Path(tmp))
             n = args.scale
             floor_n = measure(f"parse floor, {n}x", [py, "-c", FLOOR, str(copy)])
-            jobs1_n = measure(f"k8slint check -j1, {n}x", lint + ["check", "-j1", str(copy)])
-            jobsn_n = measure(f"k8slint check, {n}x (default jobs)", lint + ["check", str(copy)])
+            jobs1_n = measure(f"k8slint check -j1, {n}x", lint + ["check", "--no-cache", "-j1", str(copy)])
+            jobsn_n = measure(f"k8slint check, {n}x (default jobs)",
+                              lint + ["check", "--no-cache", str(copy)])
             scaled = (n, floor_n, jobs1_n, jobsn_n)
 
     def ratio(label: str, value: float, target: str) -> None:

@@ -133,7 +133,7 @@ def test_params(capsys, repo):
         ("exclude: [ok, '']\n",
          ['.k8slint.yaml:1:15: exclude[1]: expected a non-empty glob, got ""']),
         ("rule:\n  a: b\n",
-         [".k8slint.yaml:1:1: unknown key 'rule': expected customRules, exclude, extends, failOn, helm, kubernetesVersion, render, renderTimeout, rules"]),
+         [".k8slint.yaml:1:1: unknown key 'rule': expected cache, customRules, exclude, extends, failOn, helm, kubernetesVersion, render, renderTimeout, rules"]),
         ("rules:\n  missing-termination-grace-period:\n    params: {minimumSecond: 3}\n",
          [".k8slint.yaml:3:14: unknown param 'minimumSecond' of rule "
           "'missing-termination-grace-period': expected minimumSeconds"]),
