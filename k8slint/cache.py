@@ -111,13 +111,19 @@ def default_folder(scanned: Iterable[str]) -> tuple[Path | None, str | None]:
 def run_digest(severities: dict[str, str], params: dict[str, dict], max_file_size: int,
                settings: Settings, custom_rules: Sequence[CustomRule]) -> bytes:
     """What every result of a run depends on, as one digest."""
-    from .partial import encode
+    from .partial import PartialError, encode
+
+    def plain(value: Any) -> Any:
+        try:
+            return encode(value)
+        except PartialError:  # a value the partial format cannot hold: its repr, still exact
+            return repr(value)
 
     digest = blake2b(digest_size=16)
     parts: list[Any] = [
         FORMAT, FORMAT_VERSION, __version__, _package_fingerprint(), list(sys.version_info[:3]),
-        _yaml_version(), sorted(severities.items()), encode(params), max_file_size,
-        encode(tuple(settings)), encode(tuple(custom_rules)),
+        _yaml_version(), sorted(severities.items()), plain(params), max_file_size,
+        plain(tuple(settings)), plain(tuple(custom_rules)),
     ]
     digest.update(json.dumps(parts, sort_keys=True, default=repr).encode("utf-8", "surrogatepass"))
     return digest.digest()
