@@ -180,7 +180,8 @@ def engine_time(lint: list[str], folder: Path) -> tuple[int, float, int]:
     one run, from its JSON summary."""
     import json
 
-    done = subprocess.run(lint + ["check", "--format", "json", str(folder)], capture_output=True,
+    done = subprocess.run(lint + ["check", "--no-cache", "--format", "json", str(folder)],
+                          capture_output=True,
                           text=True, check=False)
     rendered = json.loads(done.stdout)["summary"]["rendered"]
     return (len(rendered), sum(unit["engineSeconds"] for unit in rendered),
@@ -217,12 +218,13 @@ def main() -> int:
     bare = measure("python -c pass", [py, "-c", "pass"])
     # Start-up, in turns with what it is measured against (schema rules on: the default).
     one = Pair(('python -c "import click, ruamel.yaml"', "k8slint check ONE-FILE"),
-               ([py, "-c", "import click, ruamel.yaml"], lint + ["check", str(args.single)]), args.runs)
+               ([py, "-c", "import click, ruamel.yaml"], lint + ["check", "--no-cache", str(args.single)]),
+               args.runs)
     print(one.rows(), flush=True)
     # The corpus figures are of the files as they are: kustomizations not built (that is
     # measured on its own below, with the time spent in kustomize itself). Both floors,
     # one job and the default jobs, in turns: their ratios are what the targets speak of.
-    lint_plain = lint + ["check", "--no-render"]
+    lint_plain = lint + ["check", "--no-cache", "--no-render"]
     jobs = default_jobs()
     corpus = Pair(("parse floor (ruamel C composer)", "parse floor (PyYAML CSafeLoader, GC off)",
                    "k8slint check -j1 CORPUS", f"k8slint check CORPUS (default jobs: {jobs})"),
@@ -247,11 +249,27 @@ def main() -> int:
     # Rendering: the corpus's Kustomize roots built (in turns with the run that does not
     # build them), and the Helm charts rendered; the engines' own time from the JSON summary.
     render = Pair(("k8slint check --no-render CORPUS", "k8slint check CORPUS (roots built)"),
-                  (lint_plain + [str(args.corpus)], lint + ["check", str(args.corpus)]), args.runs)
+                  (lint_plain + [str(args.corpus)],
+                   lint + ["check", "--no-cache", str(args.corpus)]), args.runs)
     print(render.rows(), flush=True)
+    # The result cache: a cold run (no cache) against a warm rerun (every entry written by
+    # the warm-up run), and a warm pre-commit run on one file of the corpus, reading the
+    # corpus as context, against a cold one-file run without context. A cache folder of
+    # the benchmark's own, so that no earlier run's entries count.
+    with tempfile.TemporaryDirectory(prefix="k8slint-bench-cache-") as cache_dir:
+        cached = lint + ["check", "--no-render", "--cache-dir", cache_dir]
+        one_in_corpus = next(p for p in sorted(args.corpus.rglob("*.yaml")) if p.is_file())
+        warm = Pair(("k8slint check CORPUS, cold (--no-cache)", "k8slint check CORPUS, warm cache",
+                     "one file of the corpus, cold, no context",
+                     "the same file, --context CORPUS --pre-commit, warm"),
+                    (lint_plain + [str(args.corpus)], cached + [str(args.corpus)],
+                     lint_plain + [str(one_in_corpus)],
+                     cached + ["--context", str(args.corpus), "--pre-commit", "--", str(one_in_corpus)]),
+                    args.runs)
+        print(warm.rows(), flush=True)
     charts = None
     if args.charts.is_dir():
-        charts = measure("k8slint check CHARTS (rendered)", lint + ["check", str(args.charts)])
+        charts = measure("k8slint check CHARTS (rendered)", lint + ["check", "--no-cache", str(args.charts)])
 
     scaled = None
     if args.scale:
@@ -259,8 +277,9 @@ def main() -> int:
             copy = scaled_copy(args.corpus, args.scale, Path(tmp))
             n = args.scale
             floor_n = measure(f"parse floor (CSafeLoader), {n}x", [py, "-c", CFLOOR, str(copy)])
-            jobs1_n = measure(f"k8slint check -j1, {n}x", lint + ["check", "-j1", str(copy)])
-            jobsn_n = measure(f"k8slint check, {n}x (default jobs)", lint + ["check", str(copy)])
+            jobs1_n = measure(f"k8slint check -j1, {n}x", lint + ["check", "--no-cache", "-j1", str(copy)])
+            jobsn_n = measure(f"k8slint check, {n}x (default jobs)",
+                              lint + ["check", "--no-cache", str(copy)])
             scaled = (n, floor_n, jobs1_n, jobsn_n)
 
     def ratio(label: str, value: float, target: str) -> None:
@@ -285,6 +304,8 @@ def main() -> int:
     ratio("  the same, CPU time", schema.cpu_ratio(), "(for reference)")
     ratio(f"corpus with 10 custom rules / without (default jobs: {jobs})", custom.ratio(), "<= 1.2")
     ratio("  the same, CPU time", custom.cpu_ratio(), "(for reference)")
+    ratio("corpus warm rerun / cold run (result cache)", warm.ratio(1, 0), "<= 0.2")
+    ratio("pre-commit one file with --context, warm / one file cold", warm.ratio(3, 2), "<= 3")
     ratio("corpus with kustomize roots built / --no-render", render.ratio(), "(for reference)")
     for label, folder in (("corpus", args.corpus), ("charts", args.charts if charts else None)):
         if folder is not None:

@@ -129,6 +129,11 @@ def _say(message: str) -> None:
 @click.option("--helm-values", multiple=True, type=click.Path(exists=True, dir_okay=False),
               metavar="FILE", help="Values file for every chart rendered, after its own "
                                    "values.yaml and the config's (repeatable).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Keep per-file results in DIR (even inside the linted tree) [default: "
+                   "$XDG_CACHE_HOME/k8slint/results, else ~/.cache/k8slint/results].")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor keep per-file results (docs/cache.md).")
 @click.option("--shard", "shard", metavar="K/N",
               help="Lint only the K-th of N parts of the run (K from 1) and write what it found "
                    "to --partial; `k8slint merge` makes the report (docs/partials.md).")
@@ -140,8 +145,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
           fail_if_no_objects: bool, show_suppressed: bool, baseline: str | None,
           write_baseline: str | None, kubernetes_version: str | None, no_gitignore: bool,
           hook: bool, max_file_size: str, jobs: int, compact: bool, no_render: bool,
-          require_render: bool, helm_values: tuple[str, ...], shard: str | None,
-          partial_path: str | None) -> int:
+          require_render: bool, helm_values: tuple[str, ...], cache_dir: str | None,
+          no_cache: bool, shard: str | None, partial_path: str | None) -> int:
     """Lint PATHS: files, folders (searched for *.yaml, *.yml, *.json) or - for stdin.
 
     With no PATHS the current folder is linted. Exit codes: 0 no finding at or above
@@ -193,7 +198,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
                       progress=lambda n: bar.ProgressBar(n) if bar.wanted(n) else None,
                       gitignore=not no_gitignore, walk_rules_for_named=hook,
                       render="off" if no_render else "required" if require_render else None,
-                      helm_values=helm_values)
+                      helm_values=helm_values, cache=not no_cache, cache_dir=cache_dir)
     try:
         config = effective_config(options)
         known = [*rule_index(), *(rule.id for rule in config.custom_rules)]

@@ -28,7 +28,7 @@ from .render import RENDER_OFF, RENDER_ON, RENDER_REQUIRED, ChartSettings, Rende
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
 SCHEMA_PATH = Path(__file__).with_name("config-schema.json")
 TOP_KEYS = ("extends", "rules", "customRules", "exclude", "failOn", "kubernetesVersion", "render",
-            "renderTimeout", "helm")
+            "renderTimeout", "helm", "cache")
 
 
 class ConfigError(Exception):
@@ -49,6 +49,7 @@ class Config(NamedTuple):
     custom_rules: tuple[CustomRule, ...] = ()  # customRules of every file, in merge order
     packs: tuple[Path, ...] = ()  # the files it extends, directly or not
     render: RenderSettings = RenderSettings()  # render, renderTimeout and helm
+    cache: bool = True  # false: no result cache (as --no-cache)
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -270,7 +271,8 @@ def _build(path: Path, chain: list[_File]) -> Config:
         rules.update(data.get("rules") or {})
         custom.extend(_custom_rule(entry, file.shown) for entry in data.get("customRules") or ())
         exclude.extend(data.get("exclude") or ())
-        last.update((key, data[key]) for key in ("failOn", "kubernetesVersion") if key in data)
+        last.update((key, data[key]) for key in ("failOn", "kubernetesVersion", "cache")
+                    if key in data)
         render = _render_settings(render, data, file.path.parent)
     metas = briefs(custom)
     severities, params = {}, {}
@@ -281,7 +283,8 @@ def _build(path: Path, chain: list[_File]) -> Config:
             params[rule] = value["params"]
     return Config(path, severities, params, tuple(exclude), last.get("failOn"),
                   last.get("kubernetesVersion"), tuple(custom),
-                  tuple(file.path for file in chain if file.path != path), render)
+                  tuple(file.path for file in chain if file.path != path), render,
+                  last.get("cache", True))
 
 
 def _render_settings(settings: RenderSettings, data: dict, folder: Path) -> RenderSettings:

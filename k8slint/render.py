@@ -108,6 +108,7 @@ class Plan(NamedTuple):
     context: list[Source]  # context files that belong to no chart and no build
     notices: list[str]
     unrendered: list[str]  # charts and roots not rendered for want of an engine
+    inputs: dict[str, frozenset[str]]  # build root -> every local file its build reads
 
 
 def plan_units(sources: list[Source], context: list[Source], settings: RenderSettings,
@@ -148,6 +149,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
 
     fallback: dict[str, list[Source]] = {}
     patches: dict[str, int] = {}
+    inputs: dict[str, frozenset[str]] = {}
     if settings.mode != RENDER_OFF and plain:
         folders = kustomization_folders([*plain, *context], top)
         trees = []
@@ -173,11 +175,12 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
             units.append(Source(shown, Path(tree.root), real=tree.root, exact=exact(shown),
                                 role=BUILD))
             fallback[tree.root] = named
+            inputs[tree.root] = tree.files
             patches[tree.root] = sum(1 for s in named if s.real in tree.patches)
             built.update(tree.files)
         plain = [s for s in plain if s.real not in built]
         context = [s for s in context if s.real not in built]
-    return Plan(plain + units, fallback, patches, context, notices, unrendered)
+    return Plan(plain + units, fallback, patches, context, notices, unrendered, inputs)
 
 
 def is_chart(folder: str) -> bool:

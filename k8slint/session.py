@@ -32,6 +32,7 @@ from .suppress import Suppression, apply
 from .versions import NEWEST, parse_version, shown, supported
 
 if TYPE_CHECKING:
+    from .cache import ResultCache
     from .custom import CustomRule
 
 META_RULES = ("suppression-without-reason", "unused-suppression")
@@ -54,6 +55,8 @@ class Options(NamedTuple):
     walk_rules_for_named: bool = False  # named files follow the walk's rules (the hook's)
     render: str | None = None  # on, off or required (render.py); None: the config's
     helm_values: tuple[str, ...] = ()  # values files for every chart, after the config's
+    cache: bool = True  # read and keep per-source results in the result cache (cache.py)
+    cache_dir: str | None = None  # the cache's folder, used even inside what is linted
 
 
 class Outcome(NamedTuple):
@@ -80,6 +83,7 @@ class Prepared(NamedTuple):
     sources: list[Source]  # the units to lint: plain files, charts, build roots, context
     summary: RunSummary  # with what the walk and the plan counted
     problems: list[str]
+    cache: ResultCache | None = None  # where per-source results are kept between runs
 
 
 class Tally:
@@ -181,8 +185,33 @@ def prepare(options: Options, config: Config, temp: RenderTemp | None = None) ->
     if schemas:  # custom resources are checked once the run's CRDs are known: read it once
         sources = _stdin_read(sources, options.max_file_size)
     summary.kubernetes_version = version
-    return Prepared(severities, params, version, Settings(kubernetes_version=version), render,
-                    plan, sources, summary, problems)
+    settings = Settings(kubernetes_version=version)
+    cache = result_cache(options, config, severities, params, settings, render, plan, summary)
+    return Prepared(severities, params, version, settings, render, plan, sources, summary,
+                    problems, cache)
+
+
+def result_cache(options: Options, config: Config, severities: dict[str, str],
+                 params: dict[str, dict], settings: Settings, render: RenderSettings, plan: Plan,
+                 summary: RunSummary) -> ResultCache | None:
+    """The run's result cache: --cache-dir as named, else the user's cache folder unless
+    it lies inside what is linted (a notice says so); None with --no-cache or
+    ``cache: false`` in the config."""
+    if not (options.cache and config.cache):
+        return None
+    from .cache import ResultCache, default_folder, run_digest
+
+    if options.cache_dir:
+        folder: Path | None = Path(os.path.abspath(options.cache_dir))
+    else:
+        scanned = [p for p in (*options.paths, *options.context) if p != "-"]
+        folder, why = default_folder(scanned)
+        if folder is None:
+            summary.notices.append(f"result cache off: {why}")
+            return None
+    assert folder is not None
+    digest = run_digest(severities, params, options.max_file_size, settings, config.custom_rules)
+    return ResultCache(folder, digest, render, plan.inputs, options.max_file_size)
 
 
 def lint_run(prep: Prepared, options: Options, config: Config, sources: list[Source],
@@ -204,6 +233,8 @@ def lint_run(prep: Prepared, options: Options, config: Config, sources: list[Sou
     lint = partial(lint_all, severities=prep.severities, jobs=options.jobs or default_jobs(),
                    params=prep.params, max_file_size=options.max_file_size,
                    settings=prep.settings, custom_rules=config.custom_rules, render=prep.render)
+    if prep.cache is not None:  # results read back where they are kept, the others kept
+        lint = partial(prep.cache.lint, lint)
     try:
         for result in lint(sources, progress=progress):
             if result.unit is not None and result.unit.failed and result.unit.kind == BUILD:

@@ -133,7 +133,7 @@ def test_params(capsys, repo):
         ("exclude: [ok, '']\n",
          ['.k8slint.yaml:1:15: exclude[1]: expected a non-empty glob, got ""']),
         ("rule:\n  a: b\n",
-         [".k8slint.yaml:1:1: unknown key 'rule': expected customRules, exclude, extends, failOn, helm, kubernetesVersion, render, renderTimeout, rules"]),
+         [".k8slint.yaml:1:1: unknown key 'rule': expected cache, customRules, exclude, extends, failOn, helm, kubernetesVersion, render, renderTimeout, rules"]),
         ("rules:\n  missing-termination-grace-period:\n    params: {minimumSecond: 3}\n",
          [".k8slint.yaml:3:14: unknown param 'minimumSecond' of rule "
           "'missing-termination-grace-period': expected minimumSeconds"]),
@@ -144,7 +144,7 @@ def test_params(capsys, repo):
          [".k8slint.yaml:3:5: rule 'latest-tag-drift' takes no params"]),
         ("rules: [a\n", [".k8slint.yaml:1:8: invalid YAML: while parsing a flow sequence: "
                          "did not find expected ',' or ']' (a '[' that is never closed)"]),
-        ("- a\n- b\n", [".k8slint.yaml:1:1: expected a mapping with extends, rules, customRules, exclude, failOn, kubernetesVersion, render, renderTimeout, helm, got [\"a\", \"b\"]"]),
+        ("- a\n- b\n", [".k8slint.yaml:1:1: expected a mapping with extends, rules, customRules, exclude, failOn, kubernetesVersion, render, renderTimeout, helm, cache, got [\"a\", \"b\"]"]),
         ("rules:\n  bogus: off\n  latest-tag-drift: maybe\n",
          [".k8slint.yaml:2:3: unknown rule 'bogus'; see `k8slint rules`",
           ".k8slint.yaml:3:3: rules.latest-tag-drift: expected off, on, info, warning or error, "

@@ -609,7 +609,8 @@ def test_a_pool_of_workers_compiles_the_rules_and_finds_the_same(capsys, repo, m
             + f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: pad{n}}}\ndata:\n{padding}")
     one = run(capsys, "check", "deploy", "-j1", "--format", "json")[1]
     assert pools == []
-    two = run(capsys, "check", "deploy", "-j2", "--format", "json")[1]
+    # --no-cache: the first run's results would be read back, and no worker started.
+    two = run(capsys, "check", "deploy", "-j2", "--no-cache", "--format", "json")[1]
     assert len(pools) == 1 and pools[0] is not None  # the workers were handed the rules
     found = json.loads(one)["findings"]
     assert json.loads(two)["findings"] == found
