@@ -132,29 +132,13 @@ def run_digest(severities: dict[str, str], params: dict[str, dict], max_file_siz
 def _package_fingerprint() -> list:
     """k8slint's own files by name, size and modification time: a changed rule in a
     source checkout (same version number) must not read the results of the old one."""
-    root = os.path.dirname(os.path.abspath(__file__))
-    found = []
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(names):
-            if name.endswith((".pyc", ".pyo")):
-                continue
-            try:
-                info = os.stat(os.path.join(folder, name))
-            except OSError:
-                continue
-            found.append([os.path.relpath(os.path.join(folder, name), root), info.st_size,
-                          info.st_mtime_ns])
     from .catalog import rules_dir
 
+    root = os.path.dirname(os.path.abspath(__file__))
+    found = _folder_files(root, skip=(".pyc", ".pyo"))
     rules = rules_dir()
     if rules.is_dir() and not str(rules).startswith(root + os.sep):
-        for path in sorted(rules.iterdir()):
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            found.append([path.name, info.st_size, info.st_mtime_ns])
+        found += _folder_files(str(rules))
     return found
 
 
@@ -451,11 +435,15 @@ def _binary(name: str) -> list | None:
     return [real, info.st_size, info.st_mtime_ns]
 
 
-def _folder_files(folder: str) -> list:
+def _folder_files(folder: str, skip: tuple[str, ...] = ()) -> list:
+    """Every file below ``folder`` (``__pycache__`` left out): its path from there, size and
+    modification time, in a stable order; ``skip``: name endings left out."""
     found = []
     for current, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(names):
+            if skip and name.endswith(skip):
+                continue
             try:
                 info = os.stat(os.path.join(current, name))
             except OSError:

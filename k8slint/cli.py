@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,37 @@ class ReportTarget(click.ParamType):
         return fmt, path
 
 
+def _category(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --category that code scanning accepts as an automationDetails.id part."""
+    if value is not None:
+        from .report.sarif import automation_id
+
+        try:
+            automation_id(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--category") from None
+    return value
+
+
+def _report_targets(command: Callable) -> Callable:
+    """--format, --output, --report and --category: where a report goes and what SARIF
+    names it, alike for check and merge."""
+    for option in reversed((
+        click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS),
+                     default=_default_format, show_default="text; github when GITHUB_ACTIONS is set",
+                     help="Report format on standard output (or in --output)."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False),
+                     help="Write the --format report to FILE (atomically) instead of standard output."),
+        click.option("--report", "reports", multiple=True, type=ReportTarget(),
+                     help="Also write a report in FORMAT to PATH, e.g. sarif:k8slint.sarif (repeatable)."),
+        click.option("--category", metavar="NAME", callback=_category,
+                     help="SARIF: the run's category for code scanning (automationDetails.id "
+                          "k8slint/NAME/)."),
+    )):
+        command = option(command)
+    return command
+
+
 def _say(message: str) -> None:
     """One line on standard error; user text in it (file names, config keys) cannot forge
     workflow commands or drive the terminal."""
@@ -79,15 +110,7 @@ def _say(message: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS),
-              default=_default_format, show_default="text; github when GITHUB_ACTIONS is set",
-              help="Report format on standard output (or in --output).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="Write the --format report to FILE (atomically) instead of standard output.")
-@click.option("--report", "reports", multiple=True, type=ReportTarget(),
-              help="Also write a report in FORMAT to PATH, e.g. sarif:k8slint.sarif (repeatable).")
-@click.option("--category", metavar="NAME",
-              help="SARIF: the run's category for code scanning (automationDetails.id k8slint/NAME/).")
+@_report_targets
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Config file (default: the nearest .k8slint.yaml from here up to the repository root).")
 @click.option("--context", multiple=True, type=click.Path(exists=True, file_okay=False),
@@ -185,13 +208,6 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, reports: tuple[t
             supported(kubernetes_version)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--kubernetes-version") from None
-    if category is not None:
-        from .report.sarif import automation_id
-
-        try:
-            automation_id(category)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--category") from None
     options = Options(paths, enable, disable, config_path, jobs, show_suppressed, baseline,
                       max_file_size=size_limit, context=context,
                       kubernetes_version=kubernetes_version, write_baseline=write_baseline,
@@ -329,15 +345,7 @@ def _run_shard(options: Options, config: Config, spec: ShardSpec, path: str) -> 
 
 @cli.command()
 @click.argument("partials", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS),
-              default=_default_format, show_default="text; github when GITHUB_ACTIONS is set",
-              help="Report format on standard output (or in --output).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="Write the --format report to FILE (atomically) instead of standard output.")
-@click.option("--report", "reports", multiple=True, type=ReportTarget(),
-              help="Also write a report in FORMAT to PATH, e.g. sarif:k8slint.sarif (repeatable).")
-@click.option("--category", metavar="NAME",
-              help="SARIF: the run's category for code scanning (automationDetails.id k8slint/NAME/).")
+@_report_targets
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
               help="Exit 1 when a finding has this severity or a higher one  [default: the "
                    "shards' config's failOn, else info]")
@@ -365,13 +373,6 @@ def merge(partials: tuple[str, ...], fmt: str, output: str | None,
     from .shard import MergeError
     from .shard import merge as merge_partials
 
-    if category is not None:
-        from .report.sarif import automation_id
-
-        try:
-            automation_id(category)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--category") from None
     try:
         outcome = merge_partials(list(partials), baseline, show_suppressed)
     except (MergeError, BaselineError) as exc:

@@ -34,6 +34,17 @@ def kustomize_roles(real_paths: Iterable[str], top: Path, max_size: int) -> Role
     folder or above names as patches or as resources; kustomizations over ``max_size``
     bytes are not read."""
     roles = Roles(set(), set())
+    for folder in kustomization_folders(real_paths, top):
+        patches, bases = _named_in(Path(folder), max_size)
+        roles.patches.update(patches)
+        roles.bases.update(bases)
+    return roles
+
+
+def kustomization_folders(real_paths: Iterable[str], top: Path) -> list[str]:
+    """The folders holding a kustomization among the files' folders and their parents, up
+    to ``top`` (or each file's own folder when it lies outside ``top``), each once."""
+    found: list[str] = []
     seen: set[Path] = set()
     top = top.resolve()
     for real in real_paths:
@@ -41,21 +52,21 @@ def kustomize_roles(real_paths: Iterable[str], top: Path, max_size: int) -> Role
         stop = top if folder.is_relative_to(top) else folder
         while folder not in seen:
             seen.add(folder)
-            patches, bases = _named_in(folder, max_size)
-            roles.patches.update(patches)
-            roles.bases.update(bases)
+            if _kustomization_in(folder) is not None:
+                found.append(str(folder))
             if folder == stop or folder.parent == folder:
                 break
             folder = folder.parent
-    return roles
+    return sorted(found)
+
+
+def _kustomization_in(folder: Path) -> Path | None:
+    return next((folder / name for name in KUSTOMIZATION_NAMES if (folder / name).is_file()), None)
 
 
 def _named_in(folder: Path, max_size: int) -> tuple[set[str], set[str]]:
-    for name in KUSTOMIZATION_NAMES:
-        path = folder / name
-        if path.is_file():
-            break
-    else:
+    path = _kustomization_in(folder)
+    if path is None:
         return set(), set()
     try:
         if path.stat().st_size > max_size:

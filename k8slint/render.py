@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -151,7 +151,10 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
     patches: dict[str, int] = {}
     inputs: dict[str, frozenset[str]] = {}
     if settings.mode != RENDER_OFF and plain:
-        folders = kustomization_folders([*plain, *context], top)
+        from .kustomize import kustomization_folders
+
+        folders = kustomization_folders(
+            (s.real for s in [*plain, *context] if s.real is not None), top)
         trees = []
         if folders:  # kbuild (subprocess, tempfile) is imported only where it is needed
             from .kbuild import build_roots, kustomize_command
@@ -279,29 +282,6 @@ class _Bounds:
 
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def kustomization_folders(sources: Iterable[Source], top: Path) -> list[str]:
-    """The folders holding a kustomization among the files' folders and their parents,
-    up to ``top`` (or each file's own folder when it lies outside ``top``)."""
-    from .kustomize import KUSTOMIZATION_NAMES
-
-    found: list[str] = []
-    seen: set[Path] = set()
-    top = top.resolve()
-    for source in sources:
-        if source.real is None:
-            continue
-        folder = Path(source.real).parent
-        stop = top if folder.is_relative_to(top) else folder
-        while folder not in seen:
-            seen.add(folder)
-            if any((folder / name).is_file() for name in KUSTOMIZATION_NAMES):
-                found.append(str(folder))
-            if folder == stop or folder.parent == folder:
-                break
-            folder = folder.parent
-    return sorted(found)
 
 
 def _unit_display(member: Source, folder: str) -> str:
