@@ -49,7 +49,7 @@ class Exclusions(NamedTuple):
     matcher: Matcher
     base: Path
 
-    def excluded(self, path: Path, is_dir: bool) -> bool:
+    def excluded(self, path: str | Path, is_dir: bool) -> bool:
         for candidate in (os.path.abspath(path), os.path.realpath(path)):
             try:
                 relative = Path(candidate).relative_to(self.base)
@@ -72,7 +72,7 @@ class Walk:
         self._seen_files: set[str] = set()
         self._seen_dirs: set[str] = set()
         self._git: dict[str, _GitIgnored | None] = {}  # work tree top -> what git ignores
-        self._tops: dict[str, str | None] = {}  # folder -> its work tree's top, once looked up
+        self.work_trees = WorkTrees()
         self.links_out = 0  # links in walked folders that lead out of the scanned tree
 
     def sources(self, args: Iterable[str]) -> Iterator[Source]:
@@ -97,7 +97,7 @@ class Walk:
                 if real is not None:
                     yield _source(path, real, walked=self.named_walk_rules)
 
-    def _excluded(self, path: Path, is_dir: bool) -> bool:
+    def _excluded(self, path: str | Path, is_dir: bool) -> bool:
         return self.exclusions is not None and self.exclusions.excluded(path, is_dir)
 
     def _first_time(self, path: Path) -> str | None:
@@ -117,10 +117,11 @@ class Walk:
                 gitignore = False  # a folder named on purpose is linted, ignored or not
         # Links may lead anywhere inside the scanned folder or its repository, never out:
         # a link to / in a repository must not make a hook read the whole machine.
-        bounds = tuple(b for b in (top_real, self._work_tree_top(top_real)) if b)
+        bounds = tuple(b for b in (top_real, self.work_trees.top(top_real)) if b)
         # Real paths are built one level at a time (only links are resolved), so a folder
         # tree thousands of levels deep costs time in proportion to its size.
-        stack = [(top, top_real)]
+        # Paths are kept as strings, as given (Path objects only for the files found).
+        stack = [(os.fspath(top), top_real)]
         while stack:
             folder, real = stack.pop()
             if real in self._seen_dirs:
@@ -135,7 +136,7 @@ class Walk:
             ignored = self._git_ignored(real) if gitignore else None
             subfolders = []
             for entry in listed:
-                path = folder / entry.name
+                path = os.path.join(folder, entry.name)
                 try:
                     is_dir = entry.is_dir()  # follows links, as the walk does
                     is_link = entry.is_symlink()
@@ -167,17 +168,32 @@ class Walk:
                 if entry_real in self._seen_files:
                     continue
                 self._seen_files.add(entry_real)
-                yield _source(path, entry_real, walked=True)
+                yield _source(Path(path), entry_real, walked=True)
             stack.extend(reversed(subfolders))  # depth first, in name order
 
-    def _work_tree_top(self, real_folder: str) -> str | None:
-        """The nearest folder at or above ``real_folder`` that holds ``.git``, remembered
-        for every folder on the way, so each folder costs one look."""
+    def _git_ignored(self, real_folder: str) -> _GitIgnored | None:
+        top = self.work_trees.top(real_folder)
+        if top is None:
+            return None
+        if top not in self._git:
+            self._git[top] = _GitIgnored.ask(top)
+        return self._git[top]
+
+
+class WorkTrees:
+    """Which git work tree each folder lies in, each folder looked at once."""
+
+    def __init__(self) -> None:
+        self._tops: dict[str, str | None] = {}  # real folder -> its work tree's top
+
+    def top(self, real_folder: str) -> str | None:
+        """The nearest folder at or above ``real_folder`` that is a work tree (is_work_tree),
+        remembered for every folder on the way."""
         climbed = []
         current = real_folder
         while current not in self._tops:
             climbed.append(current)
-            if is_work_tree(Path(current)):
+            if is_work_tree(current):
                 found: str | None = current
                 break
             parent = os.path.dirname(current)
@@ -191,41 +207,32 @@ class Walk:
             self._tops[folder] = found
         return found
 
-    def _git_ignored(self, real_folder: str) -> _GitIgnored | None:
-        top = self._work_tree_top(real_folder)
-        if top is None:
-            return None
-        if top not in self._git:
-            self._git[top] = _GitIgnored.ask(top)
-        return self._git[top]
 
-
-def is_work_tree(folder: Path) -> bool:
+def is_work_tree(folder: str | Path) -> bool:
     """``folder`` holds a git repository this user owns: a ``.git`` folder with a ``HEAD``,
     or a ``.git`` file naming one (a worktree, a submodule). An empty ``.git`` planted in
     a shared parent folder, or one another user owns, is not a repository root (git's own
     discovery passes over such a ``.git`` too). The config search and the walk's question
     to git both start from here."""
-    marker = folder / ".git"
+    marker = os.path.join(folder, ".git")
     try:
-        info = marker.lstat()
+        info = os.lstat(marker)
     except OSError:
         return False
     if hasattr(os, "getuid") and info.st_uid not in (os.getuid(), 0):
         return False
-    if marker.is_dir():
-        return (marker / "HEAD").is_file()
+    if os.path.isdir(marker):  # (a link to a folder counts, as git follows it)
+        return os.path.isfile(os.path.join(marker, "HEAD"))
     try:
-        with marker.open("rb") as stream:
+        with open(marker, "rb") as stream:
             first = stream.read(4096)
     except OSError:
         return False
     named = first[len(b"gitdir: "):].strip().splitlines() if first.startswith(b"gitdir: ") else []
     if not named:
         return False
-    target = Path(os.fsdecode(named[0]))
-    gitdir = target if target.is_absolute() else folder / target
-    return (gitdir / "HEAD").is_file()
+    gitdir = os.path.join(folder, os.fsdecode(named[0]))  # (an absolute path stands alone)
+    return os.path.isfile(os.path.join(gitdir, "HEAD"))
 
 
 def is_within(path: str, folder: str) -> bool:
@@ -234,7 +241,8 @@ def is_within(path: str, folder: str) -> bool:
 
 
 def _source(path: Path, real: str, walked: bool) -> Source:
-    return Source(display(path), path, real=real, walked=walked, exact=exact(path))
+    given = exact(path)
+    return Source(_shown(given), path, real=real, walked=walked, exact=given)
 
 
 def discover(args: Iterable[str], exclusions: Exclusions | None = None,
@@ -245,7 +253,11 @@ def discover(args: Iterable[str], exclusions: Exclusions | None = None,
 
 def display(path: Path | str) -> str:
     """The path as reports show it; bytes that are not UTF-8 in a name show as U+FFFD."""
-    return exact(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _shown(exact(path))
+
+
+def _shown(exact_path: str) -> str:
+    return exact_path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def exact(path: Path | str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from .discover import is_within
 from .loader import DecodeProblem, decode, load_text
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -35,7 +36,7 @@ def kustomize_roles(real_paths: Iterable[str], top: Path, max_size: int) -> Role
     bytes are not read."""
     roles = Roles(set(), set())
     for folder in kustomization_folders(real_paths, top):
-        patches, bases = _named_in(Path(folder), max_size)
+        patches, bases = _named_in(folder, max_size)
         roles.patches.update(patches)
         roles.bases.update(bases)
     return roles
@@ -45,33 +46,38 @@ def kustomization_folders(real_paths: Iterable[str], top: Path) -> list[str]:
     """The folders holding a kustomization among the files' folders and their parents, up
     to ``top`` (or each file's own folder when it lies outside ``top``), each once."""
     found: list[str] = []
-    seen: set[Path] = set()
-    top = top.resolve()
+    seen: set[str] = set()
+    top_real = str(top.resolve())
     for real in real_paths:
-        folder = Path(real).parent
-        stop = top if folder.is_relative_to(top) else folder
+        folder = os.path.dirname(real)
+        stop = top_real if is_within(folder, top_real) else folder
         while folder not in seen:
             seen.add(folder)
             if _kustomization_in(folder) is not None:
-                found.append(str(folder))
-            if folder == stop or folder.parent == folder:
+                found.append(folder)
+            parent = os.path.dirname(folder)
+            if folder == stop or parent == folder:
                 break
-            folder = folder.parent
+            folder = parent
     return sorted(found)
 
 
-def _kustomization_in(folder: Path) -> Path | None:
-    return next((folder / name for name in KUSTOMIZATION_NAMES if (folder / name).is_file()), None)
+def _kustomization_in(folder: str) -> str | None:
+    for name in KUSTOMIZATION_NAMES:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            return path
+    return None
 
 
-def _named_in(folder: Path, max_size: int) -> tuple[set[str], set[str]]:
+def _named_in(folder: str, max_size: int) -> tuple[set[str], set[str]]:
     path = _kustomization_in(folder)
     if path is None:
         return set(), set()
     try:
-        if path.stat().st_size > max_size:
+        if os.stat(path).st_size > max_size:
             return set(), set()  # linted as a file of its own, which reports its size
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             raw = stream.read(max_size + 1)
         if len(raw) > max_size:
             return set(), set()
@@ -91,8 +97,7 @@ def _named_in(folder: Path, max_size: int) -> tuple[set[str], set[str]]:
                 named.append(entry["path"])
     resources = data.get("resources")
     listed = [e for e in resources if isinstance(e, str)] if isinstance(resources, list) else []
-    root = os.path.realpath(folder)
-    return _inside(root, named), _inside(root, listed)
+    return _inside(folder, named), _inside(folder, listed)  # folder: a real path already
 
 
 def _inside(root: str, entries: list[str]) -> set[str]:

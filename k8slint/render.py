@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from .discover import Source, display, exact
+from .discover import Source, WorkTrees, display, exact, is_within
 from .suppress import COMMENT
 
 if TYPE_CHECKING:
@@ -112,13 +112,15 @@ class Plan(NamedTuple):
 
 
 def plan_units(sources: list[Source], context: list[Source], settings: RenderSettings,
-               top: Path, max_size: int) -> Plan:
-    """Which files are linted plainly and which through a chart or a build root."""
+               top: Path, max_size: int, work_trees: WorkTrees | None = None) -> Plan:
+    """Which files are linted plainly and which through a chart or a build root;
+    ``work_trees``: what the walk learnt of the folders' repositories, if it is at hand."""
     notices: list[str] = []
     unrendered: list[str] = []
     charts: dict[str, str] = {}  # chart's real folder -> as reports show it
     plain: list[Source] = []
-    bounds = _Bounds(top, [s.real for s in [*sources, *context] if s.real is not None])
+    bounds = _Bounds(top, [s.real for s in [*sources, *context] if s.real is not None],
+                     work_trees or WorkTrees())
     for source in sources:
         chart = bounds.chart(source.real) if source.real else None
         if chart is not None:
@@ -198,7 +200,11 @@ def chart_of(path: str, top: str | None = None) -> str | None:
     does not either. Cheap: a stat or two per folder above."""
     real = os.path.realpath(path)
     folder = real if os.path.isdir(real) else os.path.dirname(real)
-    stop = os.path.realpath(top) if top is not None else None
+    return _chart_above(folder, os.path.realpath(top) if top is not None else None)
+
+
+def _chart_above(folder: str, stop: str | None) -> str | None:
+    """``chart_of`` a real folder, looking no higher than the real folder ``stop``."""
     while not is_chart(folder):
         parent = os.path.dirname(folder)
         if folder == stop or parent == folder:
@@ -234,11 +240,11 @@ class _Bounds:
     repository is not the repository's), else the run's folder when the file lies below
     it, else the folder all the run's files outside it share."""
 
-    def __init__(self, top: Path, reals: list[str]):
+    def __init__(self, top: Path, reals: list[str], work_trees: WorkTrees):
         self.top = str(top.resolve())
-        outside = [r for r in reals if not _within(r, self.top)]
+        self.work_trees = work_trees
+        outside = [r for r in reals if not is_within(r, self.top)]
         self.common = os.path.dirname(os.path.commonpath(outside)) if outside else self.top
-        self._tops: dict[str, str | None] = {}
         self._charts: dict[str, str | None] = {}  # a folder -> the chart its files belong to
 
     def chart(self, real: str) -> str | None:
@@ -246,42 +252,17 @@ class _Bounds:
         repository meets each folder many times)."""
         folder = os.path.dirname(real)
         if folder not in self._charts:
-            self._charts[folder] = chart_of(folder, self.of(real))
+            self._charts[folder] = _chart_above(folder, self.of(real))
         return self._charts[folder]
 
     def of(self, real: str) -> str:
         folder = os.path.dirname(real)
-        work_tree = self._work_tree(folder)
+        work_tree = self.work_trees.top(folder)
         if work_tree is not None:
             return work_tree
-        if _within(folder, self.top):
+        if is_within(folder, self.top):
             return self.top
-        return self.common if _within(folder, self.common) else folder
-
-    def _work_tree(self, folder: str) -> str | None:
-        from .discover import is_work_tree
-
-        seen = []
-        found: str | None = None
-        while True:
-            if folder in self._tops:
-                found = self._tops[folder]
-                break
-            seen.append(folder)
-            if is_work_tree(Path(folder)):
-                found = folder
-                break
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-        for each in seen:
-            self._tops[each] = found
-        return found
-
-
-def _within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+        return self.common if is_within(folder, self.common) else folder
 
 
 def _unit_display(member: Source, folder: str) -> str:

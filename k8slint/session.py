@@ -167,7 +167,8 @@ def prepare(options: Options, config: Config, temp: RenderTemp | None = None) ->
     context: list[Source] = []
     if options.context:
         context = _context_sources(options.context, sources, exclusions, options.gitignore)
-    plan = plan_units(sources, context, render, Path.cwd(), options.max_file_size)
+    plan = plan_units(sources, context, render, Path.cwd(), options.max_file_size,
+                      walk.work_trees)
     sources, context = plan.sources, plan.context
     summary.notices.extend(plan.notices)
     if plan.unrendered and render.mode == RENDER_REQUIRED:
