@@ -130,8 +130,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
         if not (source.walked and source.exact.lower().endswith(CHART_ONLY_SUFFIXES)):
             plain.append(source)
         # else: a .tpl or .txt file the hook passed (for charts), outside any template
-    context = [s for s in context if s.real is None
-               or not _rendered_only(s.real, bounds.chart(s.real) or "/")]
+    context = [s for s in context if s.real is None or not _rendered_only(s.real, bounds.chart(s.real))]
     units: list[Source] = []
     if charts:
         from .helm import helm_engine, is_library
@@ -203,7 +202,8 @@ def chart_of(path: str, top: str | None = None) -> str | None:
     return _chart_above(folder, os.path.realpath(top) if top is not None else None)
 
 
-def _chart_above(folder: str, stop: str | None) -> str | None:
+def _chart_above(folder: str, stop: str | None,
+                 is_chart: Callable[[str], bool] = is_chart) -> str | None:
     """``chart_of`` a real folder, looking no higher than the real folder ``stop``."""
     while not is_chart(folder):
         parent = os.path.dirname(folder)
@@ -224,12 +224,15 @@ CHART_INPUTS = frozenset({CHART_FILE, "values.yaml", "values.yml", "values.schem
                           "Chart.lock", "requirements.yaml", "requirements.lock"})
 
 
-def _rendered_only(real: str, chart: str) -> bool:
+def _rendered_only(real: str, chart: str | None) -> bool:
     """Whether a chart's file is an input of its render (a template, Chart.yaml, the
     values, of the chart or of a subchart): rendered, never linted as a file. Its other
     files (crds/, examples, a kustomization kept beside) are files like any other."""
-    parts = Path(os.path.relpath(real, chart)).parts
-    if parts and parts[-1] in CHART_INPUTS and is_chart(os.path.join(chart, *parts[:-1])):
+    if chart is None:
+        return False
+    relative = real[len(chart):].lstrip(os.sep) if is_within(real, chart) else os.path.relpath(real, chart)
+    parts = relative.split(os.sep)
+    if parts[-1] in CHART_INPUTS and is_chart(os.path.join(chart, *parts[:-1])):
         return True
     return any(part == "templates" and is_chart(os.path.join(chart, *parts[:i]))
                for i, part in enumerate(parts[:-1]))
@@ -246,14 +249,21 @@ class _Bounds:
         outside = [r for r in reals if not is_within(r, self.top)]
         self.common = os.path.dirname(os.path.commonpath(outside)) if outside else self.top
         self._charts: dict[str, str | None] = {}  # a folder -> the chart its files belong to
+        self._known: dict[str, bool] = {}  # a folder -> whether it holds Chart.yaml
 
     def chart(self, real: str) -> str | None:
         """``chart_of`` the file, within its bound; asked once per folder (a walk of a
         repository meets each folder many times)."""
         folder = os.path.dirname(real)
         if folder not in self._charts:
-            self._charts[folder] = _chart_above(folder, self.of(real))
+            self._charts[folder] = _chart_above(folder, self.of(real), self._is_chart)
         return self._charts[folder]
+
+    def _is_chart(self, folder: str) -> bool:
+        known = self._known.get(folder)
+        if known is None:
+            known = self._known[folder] = is_chart(folder)
+        return known
 
     def of(self, real: str) -> str:
         folder = os.path.dirname(real)
