@@ -597,9 +597,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore_signals = interrupt.install()
     # A command's modules and the objects they define (classes, records, compiled patterns)
     # all live to the end: the cyclic collector, run every few hundred allocations while
-    # they load, finds nothing to free and cost a short run a tenth of its time. The lint
-    # itself runs with it off too (session.lint_run); a rendered unit's cycles are
-    # collected when it is done (engine._lint_unit).
+    # they load, finds nothing to free and cost a short run a tenth of its time (the
+    # ``k8slint`` command pauses it before click loads: command.py). The lint itself runs
+    # with it off too (session.lint_run); a rendered unit's cycles are collected when it
+    # is done (engine._lint_unit).
     collecting = gc.isenabled()
     gc.disable()
     try:
