@@ -1,3 +1,3 @@
-from .cli import entry
+from .command import run
 
-entry()
+run()

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from .briefs import RuleBrief, rule_index  # noqa: F401 (what a run needs lives there)
+
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
@@ -136,24 +138,6 @@ def _security_severity(path: Path, value: object, tags: tuple[str, ...]) -> str 
     return value
 
 
-class RuleBrief(NamedTuple):
-    """What a run needs of a rule; the rest of its metadata is read only for docs."""
-
-    id: str
-    severity: str
-    enabled: bool
-    params: dict | None
-
-
-@cache
-def rule_index() -> dict[str, RuleBrief]:
-    """Every rule's brief, from the module generated out of ``rules/*.yaml`` (importing it
-    costs a fraction of parsing forty YAML files on every run)."""
-    from ._rule_index import RULES
-
-    return {rule_id: RuleBrief(rule_id, *fields) for rule_id, fields in RULES.items()}
-
-
 def with_custom(custom: Iterable[RuleMeta]) -> dict[str, RuleMeta]:
     """The catalogue of one run: the built-in rules, then the config's custom rules."""
     return {**catalog(), **{meta.id: meta for meta in custom}}
@@ -168,5 +152,20 @@ def rule_index_source() -> str:
     ]
     lines.extend(f"    {m.id!r}: ({m.severity!r}, {m.enabled!r}, {m.params!r}),"
                  for m in catalog().values())
+    lines += [
+        "}",
+        "",
+        "# The rules declared in code, in the registry's order: (the module of k8slint.checks",
+        "# that declares it, what it visits, the kinds of the objects it can visit or None for",
+        "# every kind; a pod or container rule visits only kinds with a pod spec).",
+        "DECLARED: dict[str, tuple[str, str, tuple[str, ...] | None]] = {",
+    ]
+    from .checks import all_rules, reach
+
+    for rule in all_rules().values():
+        module = rule.check.__module__.rpartition(".")[2]
+        kinds = reach(rule)
+        shown = None if kinds is None else tuple(sorted(kinds))
+        lines.append(f"    {rule.id!r}: ({module!r}, {rule.visits!r}, {shown!r}),")
     lines.append("}")
     return "\n".join(lines) + "\n"

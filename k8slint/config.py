@@ -14,16 +14,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from yaml.nodes import Node
-
-from .catalog import RuleBrief, rule_index
-from .custom import CustomRule, briefs
+from .briefs import RuleBrief, rule_index
 from .discover import is_work_tree
 from .findings import dotted, shortened
 from .loader import DecodeProblem, decode, load_text, locate
 from .render import RENDER_OFF, RENDER_ON, RENDER_REQUIRED, ChartSettings, RenderSettings
+
+if TYPE_CHECKING:  # custom.py is imported when a config is read, not to look for one
+    from yaml.nodes import Node
+
+    from .custom import CustomRule
 
 CONFIG_NAMES = (".k8slint.yaml", ".k8slint.yml")
 SCHEMA_PATH = Path(__file__).with_name("config-schema.json")
@@ -261,6 +263,8 @@ def _normalise(data: Any) -> Any:
 def _build(path: Path, chain: list[_File]) -> Config:
     """The merged config: ``rules`` per rule id and the other keys by the later file,
     ``customRules`` and ``exclude`` concatenated."""
+    from .custom import briefs
+
     rules: dict[str, Any] = {}
     custom: list[CustomRule] = []
     exclude: list[str] = []
@@ -313,6 +317,8 @@ def _render_settings(settings: RenderSettings, data: dict, folder: Path) -> Rend
 
 
 def _custom_rule(entry: dict, origin: str) -> CustomRule:
+    from .custom import CustomRule
+
     kinds = entry.get("kinds")
     return CustomRule(
         id=entry["id"], severity=entry["severity"], summary=entry["summary"].strip(),

@@ -36,7 +36,8 @@ from .rule import ALL, APP_ONLY, CONTAINERS, OBJECTS, PODS, Rule, View
 if TYPE_CHECKING:  # the catalogue's records, for docs and SARIF only
     import jsonschema_rs
 
-    from .catalog import RuleBrief, RuleMeta
+    from .briefs import RuleBrief
+    from .catalog import RuleMeta
 
 # The config's words for what a rule's schema is applied to, and for which containers.
 TARGETS = {"object": OBJECTS, "podSpec": PODS, "container": CONTAINERS}
@@ -445,13 +446,13 @@ def meta(rule: CustomRule) -> RuleMeta:
 
 
 def brief(rule: CustomRule) -> RuleBrief:
-    from .catalog import RuleBrief
+    from .briefs import RuleBrief
 
     return RuleBrief(rule.id, rule.severity, True, None)
 
 
 def briefs(rules: Iterable[CustomRule]) -> dict[str, RuleBrief]:
     """The built-in rules' briefs and the custom rules'."""
-    from .catalog import rule_index
+    from .briefs import rule_index
 
     return {**rule_index(), **{rule.id: brief(rule) for rule in rules}}

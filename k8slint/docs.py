@@ -26,9 +26,9 @@ def rules_text(enabled: dict[str, str], custom: Sequence[CustomRule] = ()) -> st
 def applies_to(rule_id: str, custom: Sequence[CustomRule] = ()) -> str:
     """What a rule visits, from its declaration in code (kinds live there, not in YAML), or
     for a custom rule, from its target and kinds."""
-    from .checks import RULES
+    from .checks import all_rules
 
-    rule = RULES.get(rule_id)
+    rule = all_rules().get(rule_id)
     if rule is None:
         rule = next((declaration(c) for c in custom if c.id == rule_id), None)
     return rule.applies_to() if rule is not None else "every file (reported while reading files)"

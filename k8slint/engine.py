@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from .catalog import RuleBrief, rule_index
-from .checks import INDEX_RULES, OBJECT_RULES
-from .checks.schema import SCHEMA_RULES, resolve
+from . import checks
+from .briefs import RuleBrief, rule_index
 from .discover import STDIN_NAME, Source, UsageError, discover, display  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
 from .index import Facts, facts_of, pod_details
@@ -43,21 +43,21 @@ from .rule import (
     Settings,
     View,
 )
-from .schemas import CrdVersion, crd_versions
 from .suppress import Suppression, annotation_suppressions, comment_suppressions, outside_scalars
 from .versions import NEWEST, shown
 
-if TYPE_CHECKING:  # imported only when a config defines custom rules
+if TYPE_CHECKING:  # imported when needed: custom rules, units, the schema rules meeting an object
+    from .checks.schema import Resolution
     from .custom import CustomRule
     from .render import UnitReport
+    from .schemas import CrdVersion
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # bytes; larger files are reported, not read
 # Top-level keys: at the line's start, or indented a little at most (JSON), or right after
 # an opening brace (flow style, JSON on one line), quoted or not; a nested "kind" does not
-# count.
-_TOP_API_VERSION = re.compile(
-    r'^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?apiVersion["\']?[ \t]*:', re.M)
-_TOP_KIND = re.compile(r'^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?kind["\']?[ \t]*:', re.M)
+# count. Compiled on first use (re's cache): only a file that does not parse needs them.
+_TOP_API_VERSION = r'(?m)^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?apiVersion["\']?[ \t]*:'
+_TOP_KIND = r'(?m)^(?:[ \t]{0,4}|[ \t]*\{[ \t]*)["\']?kind["\']?[ \t]*:'
 
 
 class FileResult:
@@ -107,32 +107,46 @@ class Engine:
         # of these groups are judged, by the schema rules alone.
         self.only_groups = only_groups
         self.severities = severities
-        self.collect_facts = any(rule in severities for rule in INDEX_RULES)
-        self.check_schemas = any(rule in severities for rule in SCHEMA_RULES)
+        self.collect_facts = any(rule in severities for rule in checks.index_rule_ids())
+        self.check_schemas = any(rule in severities for rule in checks.rules_of("schema"))
         self.details = pod_details(severities)
         self.max_file_size = max_file_size
         self.loader_class = loader_class  # None: the fastest composer there is
         self.settings = settings or Settings()
         self.render = render or RenderSettings()  # how charts and build roots are rendered
-        # Declared rules, each with this run's params: the built-in ones, then the config's
-        # custom rules (their validators compiled here, once per process).
-        self._rules: list[tuple[Rule, Params]] = [
-            (rule, rule_params(metas[rule_id], (params or {}).get(rule_id)))
-            for rule_id, rule in OBJECT_RULES.items() if rule_id in severities
+        # The enabled built-in rules, each with this run's params and the kinds it visits
+        # (from the rule index: a rule's module is imported when an object of its kinds is
+        # first met); then the config's custom rules (their validators compiled here, once
+        # per process).
+        self._builtin: list[tuple[str, frozenset[str] | None, Params]] = [
+            (rule_id, checks.kinds_of(rule_id), rule_params(metas[rule_id], (params or {}).get(rule_id)))
+            for rule_id in checks.object_rule_ids() if rule_id in severities
         ]
+        self._custom: list[tuple[Rule, Params]] = []
         enabled = [c for c in custom_rules if c.id in severities]
         if enabled:
             from .custom import compile_rules
 
-            self._rules.extend((rule, {}) for rule in compile_rules(enabled))
+            self._custom = [(rule, {}) for rule in compile_rules(enabled)]
         self._by_kind: dict[str, _KindRules] = {}
 
+    def import_rules(self) -> None:
+        """Import the modules of every enabled rule now, rather than when an object of
+        their kinds is first met: before worker processes are forked, which then share them."""
+        for rule_id, _, _ in self._builtin:
+            checks.rule(rule_id)
+        if self.check_schemas:
+            _schema_functions()
+
     def rules_for(self, kind: str) -> _KindRules:
-        """The rules that visit objects of ``kind``, by what they visit."""
+        """The rules that visit objects of ``kind``, by what they visit: the built-in ones,
+        then the custom ones."""
         found = self._by_kind.get(kind)
         if found is None:
             found = _KindRules([], [], [])
-            for bound in self._rules:
+            met = [(checks.rule(rule_id), params) for rule_id, kinds, params in self._builtin
+                   if kinds is None or kind in kinds]
+            for bound in met + self._custom:
                 rule = bound[0]
                 if rule.kinds is None or kind in rule.kinds:
                     {OBJECTS: found.objects, PODS: found.pods,
@@ -215,7 +229,7 @@ class Engine:
             text = decode(raw)
         except DecodeProblem as exc:
             readable = raw.decode("utf-8", "replace")
-            if walked and not (_TOP_API_VERSION.search(readable) or _TOP_KIND.search(readable)):
+            if walked and not (re.search(_TOP_API_VERSION, readable) or re.search(_TOP_KIND, readable)):
                 result.not_manifest = True  # a binary file, an archive
             else:
                 self._file_finding(result, file, "parse-error", exc.problem)
@@ -321,6 +335,7 @@ class Engine:
         for document in loaded.documents:
             for obj in objects(document):
                 if self.check_schemas:
+                    crd_versions, _ = _schema_functions()
                     result.crds.extend(crd_versions(obj.data, file.display))
                 if self.collect_facts:
                     facts = facts_of(obj, file.display, context_only=True, details=self.details)
@@ -374,6 +389,7 @@ class Engine:
     def _note_schema(self, result: FileResult, file: _File, obj: K8sObject, seen: ObjectView) -> None:
         """What the run needs to know for custom resources: the CRDs this file defines, and
         the objects no schema describes (yet: a CRD of the run may, once all are known)."""
+        crd_versions, resolve = _schema_functions()
         result.crds.extend(crd_versions(obj.data, file.display))
         try:
             schemaless = resolve(seen, self.settings).schemaless
@@ -427,6 +443,17 @@ class Engine:
                 Span(problem.line, problem.column, problem.line, problem.column + 1),
                 source=file.exact,
             ))
+
+
+@cache
+def _schema_functions() -> tuple[Callable[[dict, str], list[CrdVersion]],
+                                 Callable[[ObjectView, Settings], Resolution]]:
+    """``crd_versions`` and ``resolve``, imported when a schema rule first meets an object
+    (with the schema rules, schemas.py and validate.py)."""
+    from .checks.schema import resolve
+    from .schemas import crd_versions
+
+    return crd_versions, resolve
 
 
 def _visits_pod(rule: Rule, pod: PodSpec, linux: bool) -> bool:
@@ -487,7 +514,7 @@ def _looks_like_manifest(text: str, loaded: LoadedFile) -> bool:
     half-way, whose kind lost its indentation, still counts)."""
     if any(is_k8s_object(d.data) for d in loaded.documents):
         return True
-    return bool(_TOP_API_VERSION.search(text) or _TOP_KIND.search(text))
+    return bool(re.search(_TOP_API_VERSION, text) or re.search(_TOP_KIND, text))
 
 
 def default_severities(

@@ -18,8 +18,10 @@ from .loader import is_literal
 from .model import Container, PodSpec, containers, image_ref, mapping, sequence
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
-_FLAG = re.compile(r"^--?initial-cluster(?:=(.*))?$", re.S)
-_FLAG_IN_SCRIPT = re.compile(r"(?:^|\s)--?initial-cluster(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+# The patterns of this module are compiled on first use (re's cache), not when it loads:
+# only a container that runs something with arguments needs them.
+_FLAG = r"(?s)^--?initial-cluster(?:=(.*))?$"
+_FLAG_IN_SCRIPT = r"(?:^|\s)--?initial-cluster(?:=|\s+)(['\"]?)([^\s'\"]+)\1"
 
 
 class EtcdCluster(NamedTuple):
@@ -71,7 +73,7 @@ def _is_count(value: object) -> TypeGuard[int]:
 
 
 _NOT_MEMBERS = frozenset({"grpc-proxy", "gateway"})  # etcd subcommands that hold no data
-_TOOLS = re.compile(r"(?:^|[\s/;&|(])(?:etcdctl|etcdutl)\b|\b(?:grpc-proxy|gateway)\b")
+_TOOLS = r"(?:^|[\s/;&|(])(?:etcdctl|etcdutl)\b|\b(?:grpc-proxy|gateway)\b"
 
 
 def _words(container: Container) -> list[str]:
@@ -90,7 +92,8 @@ def _runs_etcd_member(container: Container) -> bool:
             return not (rest and isinstance(rest[0], str) and rest[0] in _NOT_MEMBERS)
         if isinstance(command[0], str) and command[0].rpartition("/")[2] in SHELLS:
             scripts = [a for a in command[1:] + args if isinstance(a, str)]
-            return any(_script_runs_etcd(s) for s in scripts) and not any(_TOOLS.search(s) for s in scripts)
+            return (any(_script_runs_etcd(s) for s in scripts)
+                    and not any(re.search(_TOOLS, s) for s in scripts))
         return False
     image = container.data.get("image")
     if isinstance(image, str) and image_ref(image).basename == "etcd":
@@ -100,7 +103,7 @@ def _runs_etcd_member(container: Container) -> bool:
 
 def _may_run_etcd_member(container: Container) -> bool:
     """Flags alone are evidence enough unless the command is an etcd tool or proxy."""
-    return _runs_etcd_member(container) or not any(_TOOLS.search(w) for w in _words(container))
+    return _runs_etcd_member(container) or not any(re.search(_TOOLS, w) for w in _words(container))
 
 
 def _is_etcd_binary(word: object) -> bool:
@@ -134,7 +137,7 @@ def _from_flags(container: Container) -> EtcdCluster | None:
     for i, arg in enumerate(args):
         if not isinstance(arg, str):
             continue
-        match = _FLAG.match(arg)
+        match = re.match(_FLAG, arg)
         if match:
             if match.group(1) is not None:
                 value, at = match.group(1), i
@@ -146,7 +149,7 @@ def _from_flags(container: Container) -> EtcdCluster | None:
             if names is not None:
                 return EtcdCluster(path_of(at), len(names), "--initial-cluster", names)
             continue
-        script = _FLAG_IN_SCRIPT.search(arg)
+        script = re.search(_FLAG_IN_SCRIPT, arg)
         if script:
             names = _member_names(script.group(2))
             if names is not None:
@@ -194,8 +197,8 @@ BACKUP_KINDS: dict[str, frozenset[str]] = {
     "etcd.aenix.io": frozenset({"EtcdBackup", "EtcdBackupSchedule"}),
     "etcd-operator.cozystack.io": frozenset({"EtcdSnapshot"}),
 }
-_SNAPSHOT_SAVE = re.compile(r"\betcdctl\b[^;&|\n]*?\bsnapshot\s+save\b")
-_ENDPOINTS = re.compile(r"--endpoints(?:=|\s+)(['\"]?)([^\s'\"]+)\1")
+_SNAPSHOT_SAVE = r"\betcdctl\b[^;&|\n]*?\bsnapshot\s+save\b"
+_ENDPOINTS = r"--endpoints(?:=|\s+)(['\"]?)([^\s'\"]+)\1"
 
 
 class EtcdBackup(NamedTuple):
@@ -224,8 +227,8 @@ def etcd_backup(data: dict, kind: str, group: str, pod: PodSpec | None) -> EtcdB
     for container in containers(pod):
         words = _words(container)
         text = " ".join(words)
-        if _SNAPSHOT_SAVE.search(text) or (kind == "CronJob" and _runs_snapshot_script(container, words)):
-            endpoints = _ENDPOINTS.search(text)
+        if re.search(_SNAPSHOT_SAVE, text) or (kind == "CronJob" and _runs_snapshot_script(container, words)):
+            endpoints = re.search(_ENDPOINTS, text)
             value = endpoints.group(2) if endpoints else _env(container, "ETCDCTL_ENDPOINTS")
             return EtcdBackup(_hosts(value.split(",") if isinstance(value, str) else None))
     return None

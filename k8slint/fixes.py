@@ -12,7 +12,6 @@ them only with ``--unsafe-fixes``.
 
 from __future__ import annotations
 
-import copy
 from typing import Any, NamedTuple
 
 SAFE, UNSAFE = "safe", "unsafe"
@@ -71,6 +70,8 @@ class NotApplicable(ValueError):
 def applied(data: Any, prefix: tuple, edits: tuple[Edit, ...] | list[Edit]) -> Any:
     """A copy of ``data`` with ``edits`` made at ``prefix`` + each edit's path: what the
     file must read as once the text is edited."""
+    import copy  # only a fix that is made copies: a lint makes none
+
     result = copy.deepcopy(data)
     for edit in edits:
         apply_edit(result, prefix + edit.path, edit)
@@ -97,6 +98,8 @@ def apply_edit(data: Any, path: tuple, edit: Edit) -> None:
     if not isinstance(parent, dict):
         raise NotApplicable(f"{last!r} has no mapping to live in")
     if edit.op == SET:
+        import copy
+
         parent[last] = copy.deepcopy(edit.value)
     elif edit.op == RENAME:
         if last not in parent or edit.value in parent:

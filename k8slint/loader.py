@@ -66,11 +66,11 @@ class PurePythonLoader(_DeferredTyping, SafeLoader):
     value this changes; no rule reads one.)
     """
 
-    _TRAILING_TABS = re.compile(r"[ \t]*\t[ \t]*(?=#|\r?\n|\r|$)")
+    _TRAILING_TABS = r"[ \t]*\t[ \t]*(?=#|\r?\n|\r|$)"  # compiled on first use (re's cache)
 
     def __init__(self, stream: str | bytes) -> None:
         if isinstance(stream, str) and "\t" in stream:
-            stream = self._TRAILING_TABS.sub(lambda m: " " * len(m.group()), stream)
+            stream = re.sub(self._TRAILING_TABS, lambda m: " " * len(m.group()), stream)
         super().__init__(stream)
 
 Path = tuple  # keys (str) and list indexes (int) from an object's root

@@ -440,7 +440,7 @@ class Mover:
         target_line = line if target == s.line else self.place((), (), target, 1)[1]
         column, end_column = s.column, s.end_column
         written = self._line(name, line)
-        match = COMMENT.search(written) if written is not None else None
+        match = re.search(COMMENT, written) if written is not None else None
         if match is not None and written is not None:
             column = written.index("#", match.start()) + 1
             end_column = len(written.rstrip()) + 1

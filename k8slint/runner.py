@@ -71,13 +71,16 @@ def lint_all(
     if parallel:
         # This process is one of the jobs: it lints too, between handing out work and
         # taking results, so that N jobs are N busy processes, not N workers and a parent
-        # that competes with them for the cores.
+        # that competes with them for the cores. A run this large meets most kinds: the
+        # rules' modules are imported once, here, not again in each worker after the fork.
+        own = _engine(engine_args)
+        own.import_rules()
         pool = _start_pool(jobs - 1, engine_args)
         if pool is not None:
             # Largest files first, so that no worker is left with a big one at the end.
             ordered = sorted(sources, key=sizes.__getitem__, reverse=True)
             chunks = _chunks(ordered, sizes, jobs)
-            yield from _in_pool(pool, jobs - 1, chunks, _engine(engine_args), progress)
+            yield from _in_pool(pool, jobs - 1, chunks, own, progress)
             return
     engine = _engine(engine_args)
     for done, source in enumerate(sources, start=1):

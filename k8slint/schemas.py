@@ -17,9 +17,9 @@ objects reach are compiled.
 from __future__ import annotations
 
 import csv
-import gzip
 import json
-from functools import cache
+import zlib
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -42,7 +42,7 @@ BOOLEAN = 9
 QUANTITY = 10  # resource.Quantity: a number, or a string such as 512Mi
 INT_OR_STRING = 11
 BYTE = 12  # base64 text ([]byte in Go: Secret data, CA bundles)
-LAZY = 13  # a CRD schema node not compiled yet: compiled when a value first reaches it
+LAZY = 13  # a definition or CRD schema node not compiled yet: compiled when a value reaches it
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -77,7 +77,7 @@ class Type:
         self.required = required
         self.open = open_  # an OBJECT that keeps fields it does not name
         self.item = item  # LIST items, MAP values
-        self.values = values  # ENUM: the allowed strings; LAZY: (node, name, preserve)
+        self.values = values  # ENUM: the allowed strings; LAZY: (what compiles it,)
         self.limits = limits
         # The Python type of values that need no look at all (a string where any string
         # goes): the walk skips them without a call. None: every value is looked at.
@@ -90,8 +90,8 @@ class Type:
     def force(self) -> Type:
         """Compile a LAZY type in place (every other type is compiled already)."""
         if self.code == LAZY:
-            node, name, preserve = self.values
-            self.become(_compile_structural(node, name, preserve))
+            (compile_,) = self.values
+            self.become(compile_())
         return self
 
     def become(self, compiled: Type) -> None:
@@ -242,8 +242,11 @@ OWNED_PATHS: dict[str, dict[tuple, str]] = {
 
 @cache
 def _data(version: Version) -> dict[str, Any]:
-    with gzip.open(DATA / f"{shown(version)}.json.gz", "rb") as stream:
-        data: dict[str, Any] = json.load(stream)
+    with open(DATA / f"{shown(version)}.json.gz", "rb") as stream:
+        packed = stream.read()
+    # zlib reads the gzip format itself (wbits 16 + 15): the gzip module costs more to
+    # import than this file does to inflate.
+    data: dict[str, Any] = json.loads(zlib.decompress(packed, wbits=16 + zlib.MAX_WBITS))
     return data
 
 
@@ -289,23 +292,30 @@ class Builtin:
         return self.definition(name) if name is not None else None
 
     def definition(self, name: str) -> Type:
+        """The definition ``name``, compiled (the definitions its fields name are compiled
+        when a value first reaches them)."""
+        return self._reference(name).force()
+
+    def _reference(self, name: str) -> Type:
+        """The type of the definition ``name``, one for every field that names it: a simple
+        type, or a placeholder compiled when a value first reaches it (a kind refers to
+        hundreds of definitions; an object reaches a few)."""
         found = self._compiled.get(name)
-        if found is not None:
-            return found
-        body = self._bodies[name]
-        if isinstance(body, str):
-            compiled = _SIMPLE[body]
-            self._compiled[name] = compiled
-            return compiled
-        compiled = Type(OBJECT, name.rsplit(".", 1)[-1])
-        self._compiled[name] = compiled  # before its fields: definitions may recurse
-        compiled.become(self._compile(body, name, None))
-        return compiled
+        if found is None:
+            body = self._bodies[name]
+            if isinstance(body, str):
+                found = _SIMPLE[body]
+            else:
+                # Stored before its fields are compiled: definitions may recurse.
+                compile_ = partial(self._compile, body, name, None)
+                found = Type(LAZY, name.rsplit(".", 1)[-1], values=(compile_,))
+            self._compiled[name] = found
+        return found
 
     def _compile(self, body: Any, owner: str, field: str | None) -> Type:
         if isinstance(body, str):
             if body.startswith("#"):
-                return self.definition(body[1:])
+                return self._reference(body[1:])
             return _SIMPLE[body]
         if "props" in body:
             sets = VALUE_SETS.get(owner, {})
@@ -419,9 +429,7 @@ FORMAT_RANGES = {"int32": _INT32, "int64": _INT64}
 
 def _lazy(node: Any, name: str, preserve: bool) -> Type:
     """A schema node compiled when first needed: CRDs are large, objects touch little."""
-    lazy = Type(LAZY, name)
-    lazy.values = (node, name, preserve)
-    return lazy
+    return Type(LAZY, name, values=(partial(_compile_structural, node, name, preserve),))
 
 
 def _compile_structural(node: Any, name: str, preserve: bool) -> Type:

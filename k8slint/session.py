@@ -13,10 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import interrupt
-from .catalog import rule_index
-from .checks import INDEX_RULES
-from .checks.schema import SCHEMA_RULES
+from . import checks, interrupt
+from .briefs import rule_index
 from .config import EMPTY, Config, find_config, load_config
 from .discover import Exclusions, Source, UsageError, Walk, discover, display, is_within
 from .engine import DEFAULT_MAX_FILE_SIZE, FileResult, default_severities, rule_params
@@ -27,13 +25,13 @@ from .render import BUILD, RENDER_REQUIRED, UNIT_ROLES, Plan, RenderSettings, Re
 from .report import RunSummary
 from .rule import KUSTOMIZE_BASE, RunView, Settings
 from .runner import default_jobs, lint_all
-from .schemas import CrdVersion
 from .suppress import Suppression, apply
 from .versions import NEWEST, parse_version, shown, supported
 
 if TYPE_CHECKING:
     from .cache import ResultCache
     from .custom import CustomRule
+    from .schemas import CrdVersion
 
 META_RULES = ("suppression-without-reason", "unused-suppression")
 
@@ -180,8 +178,8 @@ def prepare(options: Options, config: Config, temp: RenderTemp | None = None) ->
     if temp is not None and any(s.role in UNIT_ROLES for s in sources):
         render = render._replace(temp=temp.make())
     summary.root = scanned_root(sources)
-    schemas = any(rule in severities for rule in SCHEMA_RULES)
-    if context and (schemas or any(rule in severities for rule in INDEX_RULES)):
+    schemas = any(rule in severities for rule in checks.rules_of("schema"))
+    if context and (schemas or any(rule in severities for rule in checks.index_rule_ids())):
         sources += context
     if schemas:  # custom resources are checked once the run's CRDs are known: read it once
         sources = _stdin_read(sources, options.max_file_size)
@@ -394,7 +392,7 @@ def custom_resource_findings(options: Options, custom: list[FileResult],
     the CRDs define, whose objects are no longer without a schema."""
     groups = frozenset(crd.group for crd in crds)
     again = [r.source for r in custom if r.source is not None and r.custom_groups & groups]
-    schema_rules = {rule: severities[rule] for rule in SCHEMA_RULES if rule in severities}
+    schema_rules = {rule: severities[rule] for rule in checks.rules_of("schema") if rule in severities}
     found: list[Finding] = []
     for result in lint_all(again, schema_rules, options.jobs or default_jobs(), None, params,
                            options.max_file_size, settings._replace(crds=crds), only_groups=groups):
@@ -473,9 +471,10 @@ def cross_object_findings(index: Index, severities: dict[str, str], problems: li
     metas = rule_index()
     params = params or {}
     settings = settings or Settings()
-    for rule_id, rule in INDEX_RULES.items():
+    for rule_id in checks.index_rule_ids():
         if rule_id not in severities:
             continue
+        rule = checks.rule(rule_id)
         try:
             view = RunView(index, rule_params(metas[rule_id], params.get(rule_id)), settings)
             violations = list(rule.check(view))

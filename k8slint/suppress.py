@@ -28,7 +28,8 @@ from .model import K8sObject, mapping
 ANNOTATION_PREFIX = "ignore-check.k8slint.io/"
 ALL = "all"
 # The reason runs to the end of the line, or to a further comment (" # ...").
-COMMENT = re.compile(r"(?:^|[ \t])#[ \t]*k8slint:[ \t]*ignore=([A-Za-z0-9_,-]*)(.*?)(?:[ \t]#.*)?$")
+# Compiled on first use (re's cache): only a file with such a comment needs it.
+COMMENT = r"(?:^|[ \t])#[ \t]*k8slint:[ \t]*ignore=([A-Za-z0-9_,-]*)(.*?)(?:[ \t]#.*)?$"
 _TEMPLATE_PATHS = (("spec", "template"), ("template",), ("spec", "jobTemplate", "spec", "template"))
 
 
@@ -78,7 +79,7 @@ def comment_suppressions(file: str, text: str) -> list[Suppression]:
         return []
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
-        match = COMMENT.search(line)
+        match = re.search(COMMENT, line)
         if not match:
             continue
         rules = frozenset(r for r in match.group(1).split(",") if r)

@@ -55,12 +55,12 @@ class Problem(NamedTuple):
 # A placeholder that a script replaces before applying (sed, envsubst with other syntax):
 # a word in capitals (PORT, FILESTORE_CAPACITY), <angle brackets>, or an ellipsis. Where a
 # value of another type belongs, such text is not judged, as templated values are not.
-_PLACEHOLDER = re.compile(r"[A-Z][A-Z0-9_]{2,}|.*<[^<>]*>.*|.*(?:\.\.\.|…).*", re.DOTALL)
+_PLACEHOLDER = r"(?s)[A-Z][A-Z0-9_]{2,}|.*<[^<>]*>.*|.*(?:\.\.\.|…).*"  # compiled on first use
 
 
 def unfilled(text: str) -> bool:
     """Whether ``text`` is filled in before it reaches the API server."""
-    return is_templated(text) or _PLACEHOLDER.fullmatch(text) is not None
+    return is_templated(text) or re.fullmatch(_PLACEHOLDER, text) is not None
 
 
 def _template_braces(value: Any) -> bool:
@@ -77,7 +77,7 @@ def _key_braces(key: Any) -> bool:
     return isinstance(key, str) and key.startswith("{") and key.endswith("}")
 
 
-_PERCENT = re.compile(r"[0-9]+%")
+_PERCENT = r"[0-9]+%"  # compiled on first use (re's cache)
 MAX_SHOWN_VALUES = 12  # allowed values a message lists
 MAX_CANDIDATES = 500  # fields or values a spelling suggestion is sought among
 
@@ -175,7 +175,7 @@ class _Walker:
         elif code == INT_OR_STRING:
             if not (kind is int or kind is str or (kind is float and value.is_integer())):
                 self._wrong_type(value, t, path)
-            elif kind is str and t.values and not _PERCENT.fullmatch(value) and not unfilled(value):
+            elif kind is str and t.values and not re.fullmatch(_PERCENT, value) and not unfilled(value):
                 self._add(INVALID_VALUE, path, (
                     f"{dotted(path)} is {_quoted(value)}: as text it must be a percentage such "
                     f"as 25%, else a whole number: the API server rejects the object"))

@@ -66,7 +66,7 @@ def etcd_without_backup(run: RunView) -> Iterator[CrossViolation]:
         ))
 
 
-_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+_HOST = r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?"  # compiled on first use (re's cache)
 
 
 class _BackedUp:
@@ -85,7 +85,7 @@ class _BackedUp:
         for backup in index.etcd_backups:
             assert backup.backup is not None
             # Endpoints left to fill in (`<etcd-cluster-endpoints>`) name no cluster yet.
-            hosts = [h for h in backup.backup.hosts or () if _HOST.fullmatch(h)]
+            hosts = [h for h in backup.backup.hosts or () if re.fullmatch(_HOST, h)]
             if not hosts:
                 self.namespaces.add(backup.namespace)
             for host in hosts:

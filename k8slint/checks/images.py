@@ -44,7 +44,8 @@ def latest_tag(view: View) -> Iterator[Violation]:
 
 # What Docker Hub accepts as a repository; anything else (<REPO>/app, PROJECT_ID/app) is
 # a placeholder that someone replaces with a registry before deploying.
-_HUB_REPOSITORY = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+# Compiled on first use (re's cache): the rule is off by default.
+_HUB_REPOSITORY = r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$"
 
 
 @container_rule("implicit-docker-hub", containers=ALL)
@@ -57,7 +58,7 @@ def implicit_docker_hub(view: View) -> Iterator[Violation]:
     if ref.registry is not None or ref.registry_unknown:
         return
     # A templated part of the repository stands for some valid name.
-    if not _HUB_REPOSITORY.match(TEMPLATED_PART.sub("x", ref.repository)):
+    if not re.match(_HUB_REPOSITORY, TEMPLATED_PART.sub("x", ref.repository)):
         return
     namespace = "" if "/" in ref.repository else "library/"
     pinned = (f":{ref.tag}" if ref.tag else "") + (f"@{ref.digest}" if ref.digest else "")

@@ -13,11 +13,11 @@ from ..rule import View, object_rule
 
 # IANA_SVC_NAME, as Kubernetes validates it: at most 15 characters, lower-case letters,
 # digits and single hyphens inside, at least one letter.
-_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+_NAME = r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$"  # compiled on first use (re's cache)
 
 
 def port_name_problem(name: str) -> str | None:
-    if not _NAME.match(name):
+    if not re.match(_NAME, name):
         if len(name) > 15:
             return "is longer than 15 characters"
         return "may hold only lower-case letters, digits and inner hyphens"

@@ -335,33 +335,34 @@ _NOT_THE_SECRET = frozenset({
 # Well-known names that only look like secrets: etcd's cluster token just keeps two
 # clusters bootstrapped on one network apart.
 _NOT_SECRETS = frozenset({"ETCD_INITIAL_CLUSTER_TOKEN", "INITIAL_CLUSTER_TOKEN"})
+# The patterns below are compiled on first use (re's cache), not when the module loads:
+# only a secret-like variable with a literal value needs them.
 # Values that switch something on or off, or count, rather than hold a secret.
-_SWITCH_OR_COUNT = re.compile(r"(?i)^(true|false|yes|no|on|off|enabled?|disabled?|none|null|\d{1,3})$")
+_SWITCH_OR_COUNT = r"(?i)^(true|false|yes|no|on|off|enabled?|disabled?|none|null|\d{1,3})$"
 # A file the secret is read from: a path from the root, the working folder or home, or a
 # path-like name with an extension secrets are kept in (tls.key, sa/credentials.json).
-_FILE_PATH = re.compile(
-    r"(?i)^(?:/|\./|\.\./|~/).*$"
+_FILE_PATH = (
+    r"(?is)^(?:/|\./|\.\./|~/).*$"
     r"|^[\w.@+-]+(?:/[\w.@+-]+)*\.(?:pem|key|crt|cert|cer|der|csr|p12|pfx|jks|keystore|truststore"
-    r"|pub|asc|gpg|json|ya?ml|toml|ini|conf|cfg|env|txt|properties|xml)$",
-    re.DOTALL,
+    r"|pub|asc|gpg|json|ya?ml|toml|ini|conf|cfg|env|txt|properties|xml)$"
 )
 # Where a secret manager or an injector is told to fetch the secret from.
-_SECRET_REFERENCE = re.compile(
+_SECRET_REFERENCE = (
     r"(?i)^(?:secretref:|vault:|ref\+|arn:aws:(?:secretsmanager|ssm|kms):|sm://|berglas://|op://"
     r"|gcpsm:|awssm:|azkv:|akv://|keyvault:|<path:|@microsoft\.keyvault\(|projects/[^/\s]+/secrets/)"
 )
 # One setting of a list of them: etcd's --auth-token "jwt,priv-key=/path,sign-method=RS256".
-_SETTING = re.compile(r"^\s*([A-Za-z][\w.-]*)\s*(?:=(.*))?$", re.DOTALL)
+_SETTING = r"(?s)^\s*([A-Za-z][\w.-]*)\s*(?:=(.*))?$"
 
 
 def _not_a_secret_value(text: str) -> bool:
     """Whether a literal value reads as a switch, a count, a file path, a reference to a
     secret kept elsewhere, or a list of settings none of which is itself a secret."""
-    if _SWITCH_OR_COUNT.match(text) or _FILE_PATH.match(text) or _SECRET_REFERENCE.match(text):
+    if re.match(_SWITCH_OR_COUNT, text) or re.match(_FILE_PATH, text) or re.match(_SECRET_REFERENCE, text):
         return True
     settings: list[tuple[str, str | None]] = []
     for part in re.split(r"[,;]", text):
-        match = _SETTING.match(part)
+        match = re.match(_SETTING, part)
         if match is None:
             return False
         settings.append((match.group(1), match.group(2)))
