@@ -22,10 +22,10 @@ An entry is named by a digest (BLAKE2b) of its key:
   and the kustomize or kubectl binary the same way.
 
 Entries are plain data (JSON and the CRD schemas' text, never pickle: cache_format.py),
-checked field by field when read; one that is corrupt, truncated, of another format or named for another key is
-ignored, and the source linted and written again. Writes go to a temporary file in the
-cache's folder, then ``os.replace``: concurrent runs see a whole entry or none. Results
-with errors (a file that could not be read, an internal error) and failed renders (a
+checked field by field when read; one that is corrupt, truncated, of another format or
+named for another key is ignored, and the source linted and written again. Writes go to
+a temporary file in the cache's folder, then ``os.replace``: concurrent runs see a whole
+entry or none. Results with errors (a file that could not be read, an internal error) and failed renders (a
 timeout, a missing dependency may pass next time) are not kept.
 
 The cache lives in the user's cache folder (``$XDG_CACHE_HOME/k8slint/results``, else

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from json.scanner import make_scanner
 from typing import Any, cast
 
 from .engine import FileResult
@@ -39,6 +40,7 @@ from .render import UnitReport
 from .schemas import CrdVersion
 from .suppress import Suppression
 
+_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # (value, end) of the JSON at a place
 _NONE = type(None)
 _SCALAR_NAMES = {"str": (str,), "int": (int,), "float": (float, int), "bool": (bool,),
                  "None": (_NONE,)}
@@ -54,11 +56,17 @@ class _Field:
     its JSON is not the value itself, how it is turned back (``read``) and written."""
 
     def __init__(self, json_types: frozenset[type], read: Callable[[Any], Any] | None,
-                 write: Callable[[Any], Any], null: Any = None):
+                 write: Callable[[Any], Any], null: Any = None,
+                 link: Callable[[Callable[[Any], Any]], Callable[[Any], Any]] | None = None,
+                 record: str = ""):
         self.json_types = json_types
         self.read = read
         self.write = write
         self.null = null  # what a JSON null reads as
+        # A field of records: its reader, made from the record's own once every record's
+        # reader exists (``_link``), so that reading calls it directly.
+        self.link = link
+        self.record = record
 
 
 def _scalar(types: tuple[type, ...]) -> _Field:
@@ -114,23 +122,22 @@ def _generic(optional: bool) -> _Field:
 
 
 def _one_record(name: str, optional: bool) -> _Field:
-    def read(value: Any) -> Any:
-        return _RECORDS[name].read(value)
-
     def write(value: Any) -> Any:
         if value is None and optional:
             return None
         return _RECORDS[name].write(value)
 
-    return _Field(frozenset((list, _NONE) if optional else (list,)), read, write)
+    return _Field(frozenset((list, _NONE) if optional else (list,)), None, write,
+                  link=lambda record: record, record=name)
 
 
 def _record_tuple(name: str, optional: bool) -> _Field:
     """A tuple of records, written null when it is empty and the field cannot be None."""
 
-    def read(value: Any) -> Any:
-        record = _RECORDS[name].read
-        return tuple([record(item) for item in value])
+    def link(record: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def read(value: Any) -> Any:
+            return tuple([record(item) for item in value])
+        return read
 
     def write(value: Any) -> Any:
         if value is None and optional:
@@ -140,13 +147,14 @@ def _record_tuple(name: str, optional: bool) -> _Field:
         record = _RECORDS[name].write
         return [record(item) for item in value] if value or optional else None
 
-    return _Field(frozenset((list, _NONE)), read, write, None if optional else ())
+    return _Field(frozenset((list, _NONE)), None, write, None if optional else (), link, name)
 
 
 def _record_mapping(name: str) -> _Field:
-    def read(value: Any) -> Any:
-        record = _RECORDS[name].read
-        return {key: record(item) for key, item in value.items()}
+    def link(record: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def read(value: Any) -> Any:
+            return {key: record(item) for key, item in value.items()}
+        return read
 
     def write(value: Any) -> Any:
         if type(value) is not dict or not all(type(key) is str for key in value):
@@ -154,7 +162,7 @@ def _record_mapping(name: str) -> _Field:
         record = _RECORDS[name].write
         return {key: record(item) for key, item in value.items()}
 
-    return _Field(frozenset((dict,)), read, write)
+    return _Field(frozenset((dict,)), None, write, link=link, record=name)
 
 
 def _field(annotation: Any) -> _Field:
@@ -201,34 +209,38 @@ class _Record:
         self.names: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
         annotations = cls.__annotations__
         self.fields = tuple(_field(annotations.get(name, "Any")) for name in self.names)
-        self.size = len(self.names)
+        self.read = self._reader()
+
+    def _reader(self) -> Callable[[Any], Any]:
+        """``read(row)``: the record a JSON list holds, or EntryError. A closure, as it runs
+        for every record of every entry."""
+        cls, size, fields, names, make = self.cls, len(self.fields), self.fields, self.names, tuple.__new__
         # The JSON types of rows seen valid -> the fields such a row turns back, and the
         # nulls that read as something else (an empty tuple).
-        self.plans: dict[tuple[type, ...], tuple[tuple, tuple]] = {}
+        plans: dict[tuple[type, ...], tuple[tuple, tuple]] = {}
 
-    def read(self, row: Any) -> Any:
-        if type(row) is not list or len(row) != self.size:
-            raise EntryError(f"a {self.cls.__name__} that is no list of {self.size} fields")
-        kinds = tuple(map(type, row))
-        plan = self.plans.get(kinds)
-        if plan is None:
-            plan = self._plan(kinds)
-        turned, nulls = plan
-        for i, read in turned:
-            row[i] = read(row[i])
-        for i, null in nulls:
-            row[i] = null
-        return tuple.__new__(self.cls, row)
+        def plan_for(kinds: tuple[type, ...]) -> tuple[tuple, tuple]:
+            for field, kind, name in zip(fields, kinds, names, strict=True):
+                if kind not in field.json_types:
+                    raise EntryError(f"{cls.__name__}.{name} is a {kind.__name__}")
+            pairs = list(enumerate(zip(fields, kinds, strict=True)))
+            plan = (tuple((i, f.read) for i, (f, kind) in pairs if f.read is not None and kind is not _NONE),
+                    tuple((i, f.null) for i, (f, kind) in pairs if kind is _NONE and f.null is not None))
+            plans[kinds] = plan
+            return plan
 
-    def _plan(self, kinds: tuple[type, ...]) -> tuple[tuple, tuple]:
-        for field, kind, name in zip(self.fields, kinds, self.names, strict=True):
-            if kind not in field.json_types:
-                raise EntryError(f"{self.cls.__name__}.{name} is a {kind.__name__}")
-        pairs = list(enumerate(zip(self.fields, kinds, strict=True)))
-        plan = (tuple((i, f.read) for i, (f, kind) in pairs if f.read is not None and kind is not _NONE),
-                tuple((i, f.null) for i, (f, kind) in pairs if kind is _NONE and f.null is not None))
-        self.plans[kinds] = plan
-        return plan
+        def read(row: Any) -> Any:
+            if type(row) is not list or len(row) != size:
+                raise EntryError(f"a {cls.__name__} that is no list of {size} fields")
+            kinds = tuple(map(type, row))
+            turned, nulls = plans.get(kinds) or plan_for(kinds)
+            for i, turn in turned:
+                row[i] = turn(row[i])
+            for i, null in nulls:
+                row[i] = null
+            return make(cls, row)
+
+        return read
 
     def write(self, value: Any) -> list:
         if value.__class__ is not self.cls:
@@ -237,6 +249,10 @@ class _Record:
 
 
 _RECORDS: dict[str, _Record] = {name: _Record(cls) for name, cls in RECORDS.items()}
+for _kept in _RECORDS.values():  # fields of records read by the records' own readers
+    for _one in _kept.fields:
+        if _one.link is not None:
+            _one.read = _one.link(_RECORDS[_one.record].read)
 _FINDING, _SUPPRESSION, _FACTS = _RECORDS["Finding"], _RECORDS["Suppression"], _RECORDS["Facts"]
 _CRD, _UNIT = _RECORDS["CrdVersion"], _RECORDS["UnitReport"]
 _SCHEMA = CrdVersion._fields.index("schema")
@@ -277,9 +293,12 @@ def load_result(data: bytes) -> tuple[dict[str, Any], FileResult]:
     if end < 0:
         end = len(data)
     try:
-        entry = json.loads(data[:end])
-    except (ValueError, RecursionError) as exc:
-        raise EntryError(f"no JSON: {exc}") from None
+        text = data[:end].decode("ascii")
+        entry, stop = _SCAN(text, 0)  # json.loads less its layers of Python
+    except (ValueError, RecursionError, StopIteration) as exc:
+        raise EntryError(f"no JSON: {exc!r}") from None
+    if stop != len(text):
+        raise EntryError("more than one JSON document")
     if type(entry) is not dict or type(entry.get("result")) is not list:
         raise EntryError("no result")
     fields = entry.pop("result")
@@ -318,7 +337,7 @@ _RESULT_KINDS = frozenset(
 def _read_crds(rows: list, data: bytes, start: int) -> list[CrdVersion]:
     crds = []
     for row in rows:
-        if type(row) is not list or len(row) != _CRD.size:
+        if type(row) is not list or len(row) != len(_CRD.fields):
             raise EntryError("a CRD version that is no list of its fields")
         size = row[_SCHEMA]
         if size is not None:

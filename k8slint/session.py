@@ -253,6 +253,10 @@ def lint_run(prep: Prepared, options: Options, config: Config, sources: list[Sou
                 take_unbuilt(result)
     finally:
         if collecting:
+            # Every result is kept to the end of the run: frozen, the collections that
+            # the cross-object rules, the re-check and the report trigger do not walk them
+            # all again (a full one cost 20 ms on the corpus, as much as the rules).
+            gc.freeze()
             gc.enable()
         if progress is not None and hasattr(progress, "close"):
             progress.close()
@@ -286,8 +290,10 @@ def finish(tally: Tally, severities: dict[str, str], params: dict[str, dict], se
     if show_suppressed:
         kept += quiet
     # Ties of the report's order (one line of a base, through two overlays) broken the same
-    # whatever order the units were linted in.
-    summary.findings = sorted(kept, key=lambda f: (f.sort_key, f.via, repr(f.unit)))
+    # whatever order the units were linted in. (``sort_key`` spelt out: a flat tuple whose
+    # first item is a string compares faster, in the same order.)
+    summary.findings = sorted(kept, key=lambda f: (f.file, f.line, f.column, f.rule, f.message,
+                                                   f.via, repr(f.unit)))
     if custom_rules:
         from .custom import meta
 
