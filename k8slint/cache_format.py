@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import repeat
 from json.scanner import make_scanner
 from typing import Any, cast
 
@@ -45,6 +46,7 @@ _NONE = type(None)
 _SCALAR_NAMES = {"str": (str,), "int": (int,), "float": (float, int), "bool": (bool,),
                  "None": (_NONE,)}
 _SCALARS: frozenset[type] = frozenset((str, int, float, bool, _NONE))
+_STRING: frozenset[type] = frozenset((str,))
 
 
 class EntryError(ValueError):
@@ -107,6 +109,12 @@ def _generic(optional: bool) -> _Field:
     """A value its declaration says little about: the partial format's exact encoding."""
 
     def read(value: Any) -> Any:
+        kind = type(value)
+        if kind in _SCALARS:  # an edit's new value, mostly
+            return value
+        if (kind is dict and _STRING.issuperset(map(type, value.values()))
+                and not any(map(str.startswith, value, repeat("$")))):
+            return value  # labels, a selector: no tag to read, strings as they are
         try:
             return decode(value)
         except PartialError as exc:
