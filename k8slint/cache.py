@@ -25,8 +25,8 @@ Entries are plain data (JSON and the CRD schemas' text, never pickle: cache_form
 checked field by field when read; one that is corrupt, truncated, of another format or
 named for another key is ignored, and the source linted and written again. Writes go to
 a temporary file in the cache's folder, then ``os.replace``: concurrent runs see a whole
-entry or none. Results with errors (a file that could not be read, an internal error) and failed renders (a
-timeout, a missing dependency may pass next time) are not kept.
+entry or none. Results with errors (a file that could not be read, an internal error) and
+failed renders (a timeout, a missing dependency may pass next time) are not kept.
 
 The cache lives in the user's cache folder (``$XDG_CACHE_HOME/k8slint/results``, else
 ``~/.cache/k8slint/results``), never inside what is linted unless named with
@@ -380,7 +380,7 @@ class ResultCache:
 
         try:
             data = dump_result(result, {"format": FORMAT, "version": FORMAT_VERSION, "key": key.name})
-        except (EntryError, RecursionError):
+        except (EntryError, RecursionError, TypeError, ValueError):  # not kept, then
             return
         if not self._prepare():
             return

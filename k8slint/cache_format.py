@@ -65,8 +65,8 @@ class _Field:
         self.read = read
         self.write = write
         self.null = null  # what a JSON null reads as
-        # A field of records: its reader, made from the record's own once every record's
-        # reader exists (``_link``), so that reading calls it directly.
+        # A field of records: ``link`` makes its reader from the record's own, once every
+        # record's reader exists (below ``_RECORDS``), so that reading calls it directly.
         self.link = link
         self.record = record
 
@@ -105,7 +105,7 @@ def _scalars_in(container: type, optional: bool) -> _Field:
                   write, empty)
 
 
-def _generic(optional: bool) -> _Field:
+def _generic() -> _Field:
     """A value its declaration says little about: the partial format's exact encoding."""
 
     def read(value: Any) -> Any:
@@ -177,7 +177,7 @@ def _field(annotation: Any) -> _Field:
     """What a field's declaration (its annotation's text) says it holds."""
     text = getattr(annotation, "__forward_arg__", annotation)
     if not isinstance(text, str):
-        return _generic(True)
+        return _generic()
     # "tuple[str | None, ...] | None" keeps its brackets whole: split outside them only.
     parts, depth, start = [], 0, 0
     for i, char in enumerate(text + "|"):
@@ -193,7 +193,7 @@ def _field(annotation: Any) -> _Field:
     if all(part in _SCALAR_NAMES for part in parts):
         return _scalar(tuple(t for part in parts for t in _SCALAR_NAMES[part]))
     if len(rest) != 1:
-        return _generic(optional)
+        return _generic()
     outer, _, inner = rest[0].partition("[")
     inner = inner[:-1].strip()
     if outer in RECORDS and not inner:
@@ -201,12 +201,12 @@ def _field(annotation: Any) -> _Field:
     if outer == "tuple" and inner.endswith(", ...") and inner[:-5].strip() in RECORDS:
         return _record_tuple(inner[:-5].strip(), optional)
     if outer == "dict" and inner.startswith("str,") and inner[4:].strip() in RECORDS:
-        return _record_mapping(inner[4:].strip()) if not optional else _generic(optional)
+        return _record_mapping(inner[4:].strip()) if not optional else _generic()
     if outer in ("tuple", "frozenset", "set") and all(
             name.strip() in _SCALAR_NAMES or name.strip() == "..."
             for name in inner.replace("|", ",").split(",") if inner):
         return _scalars_in({"tuple": tuple, "frozenset": frozenset, "set": set}[outer], optional)
-    return _generic(optional)
+    return _generic()
 
 
 class _Record:
