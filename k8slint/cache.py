@@ -270,7 +270,7 @@ class ResultCache:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_file_size:
                 return None
-            raw = _read_all(fd, self.max_file_size + 1)
+            raw = _read_all(fd, self.max_file_size + 1, info.st_size + 1)
         except OSError:
             return None
         finally:
@@ -449,11 +449,14 @@ class ResultCache:
             total -= size
 
 
-def _read_all(fd: int, limit: int) -> bytes:
-    chunks = []
+def _read_all(fd: int, limit: int, expected: int = 1 << 20) -> bytes:
+    """A regular file's bytes up to ``limit``: first as many as ``expected`` (its size when
+    opened, and one more, so that the buffer is the file's size and not a megabyte cut
+    down), then to its end should it have grown."""
+    chunks: list[bytes] = []
     size = 0
     while size < limit:
-        want = min(1 << 20, limit - size)
+        want = min(expected if not chunks else 1 << 20, limit - size)
         chunk = os.read(fd, want)
         chunks.append(chunk)
         size += len(chunk)
@@ -471,7 +474,7 @@ def _input_bytes(path: str) -> bytes | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT:
             return None
-        raw = _read_all(fd, MAX_INPUT + 1)
+        raw = _read_all(fd, MAX_INPUT + 1, info.st_size + 1)
     except OSError:
         return None
     finally:

@@ -253,9 +253,12 @@ def test_corrupt_and_foreign_entries_are_ignored_and_rewritten(repo: Path, tmp_p
                                                                linted: list[str]) -> None:
     store = tmp_path / "store"
     _, cold, _ = check(tmp_path / "first", "--cache-dir", str(store), "-j1", ".")
-    # Not the entries of what is linted every run anyway: their damage would not show.
+    # Not the entries of what is linted every run anyway: their damage would not show; nor
+    # those of the custom resource, whose re-check against the CRDs has an entry of its
+    # own (two damaged entries of one file would show as one file linted again).
     names = sorted(name for name in entries(store)
-                   if not any(shown in (store / name).read_text() for shown in EVERY_RUN))
+                   if not any(shown in (store / name).read_text()
+                              for shown in (*EVERY_RUN, "resources/widget.yaml")))
     damaged = {
         names[0]: b"",  # empty
         names[1]: (store / names[1]).read_bytes()[:100],  # truncated
