@@ -2,10 +2,10 @@
 
 A source's result (findings, cross-object facts, suppressions, counts, CRDs: a
 ``FileResult``) depends only on the source and the run's settings, so a rerun on unchanged
-files reads it back instead of linting again. The cross-object rules, the re-check of
-custom resources against the run's CRDs, suppressions and the baseline run on every run,
-over the results whether linted or read back: they are cheap, and they depend on the
-whole run rather than on one file.
+files reads it back instead of linting again. The cross-object rules, suppressions and the
+baseline run on every run, over the results whether linted or read back: they are cheap,
+and they depend on the whole run rather than on one file. The re-check of custom resources
+against the run's CRDs is kept under the source's key and the CRDs of its groups.
 
 An entry is named by a digest (BLAKE2b) of its key:
 - the run: k8slint's version and the files of the installed package (names, sizes and
@@ -21,12 +21,12 @@ An entry is named by a digest (BLAKE2b) of its key:
   time, or the SDK's files); a build root: every file its build reads (path and bytes)
   and the kustomize or kubectl binary the same way.
 
-Entries are plain JSON (``partial.encode_result``, never pickle), checked field by field
-when read; one that is corrupt, truncated, of another format or named for another key is
-ignored, and the source linted and written again. Writes go to a temporary file in the
-cache's folder, then ``os.replace``: concurrent runs see a whole entry or none. Results
-with errors (a file that could not be read, an internal error) and failed renders (a
-timeout, a missing dependency may pass next time) are not kept.
+Entries are plain data (JSON and the CRD schemas' text, never pickle: cache_format.py),
+checked field by field when read; one that is corrupt, truncated, of another format or
+named for another key is ignored, and the source linted and written again. Writes go to
+a temporary file in the cache's folder, then ``os.replace``: concurrent runs see a whole
+entry or none. Results with errors (a file that could not be read, an internal error) and
+failed renders (a timeout, a missing dependency may pass next time) are not kept.
 
 The cache lives in the user's cache folder (``$XDG_CACHE_HOME/k8slint/results``, else
 ``~/.cache/k8slint/results``), never inside what is linted unless named with
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .custom import CustomRule
     from .engine import FileResult, Source
     from .rule import Settings
+    from .schemas import CrdVersion
 
 try:  # the C module alone: hashlib loads OpenSSL, which a one-file run should not pay for
     from _blake2 import blake2b
@@ -60,7 +61,7 @@ except ImportError:  # pragma: no cover - other interpreters
     from hashlib import blake2b
 
 FORMAT = "k8slint-result-cache"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUBFOLDER = ("k8slint", "results")
 MAX_ENTRIES = 100_000
 MAX_BYTES = 512 << 20
@@ -165,6 +166,7 @@ class ResultCache:
         self.written = 0
         self._engines: dict[str, Any] = {}
         self._ready = False
+        self._keys: dict[Source, _Key] = {}  # the sources this run looked up, by their key
 
     # --- the run's side ------------------------------------------------------------------
 
@@ -177,6 +179,8 @@ class ResultCache:
         hits = 0
         for source in sources:
             key = self.key(source)
+            if key is not None:
+                self._keys[source] = key
             found = self.read(key.name, source) if key is not None else None
             if found is None:
                 misses.append(source)
@@ -198,6 +202,56 @@ class ResultCache:
         if self.written:
             self.clean()
 
+    def lint_again(self, lint: Lint, results: list[FileResult],
+                   crds: Sequence[CrdVersion]) -> Iterator[FileResult]:
+        """The re-check of custom resources against the run's CRDs (``lint``: the schema
+        rules, judging only the groups the CRDs define), for the results this run looked
+        up: kept under the source's own key and the CRDs of the groups its objects use, so
+        that an edited CRD re-checks only the resources of its group."""
+        groups: dict[str, bytes] = {}  # a group -> the digest of its CRDs
+        for crd in crds:
+            before = groups.get(crd.group) or blake2b(digest_size=16).digest()
+            step = blake2b(before, digest_size=16)
+            step.update(repr((crd.version, crd.kind, crd.preserve_unknown, crd.source))
+                        .encode("utf-8", "backslashreplace"))
+            if crd.schema is not None:
+                text = crd.schema.encode("utf-8", "surrogatepass")
+                step.update(len(text).to_bytes(8, "big"))
+                step.update(text)
+            groups[crd.group] = step.digest()
+        keys: dict[Source, _Key] = {}
+        misses: list[Source] = []
+        for result in results:
+            source = result.source
+            if source is None:
+                continue
+            own = self._keys.get(source)
+            if own is None:
+                misses.append(source)
+                continue
+            digest = blake2b(self.run, digest_size=16)
+            digest.update(f"\0CRD re-check\0{own.name}".encode("ascii"))
+            for group in sorted(result.custom_groups & groups.keys()):
+                digest.update(f"\0{group}\0".encode("utf-8", "backslashreplace"))
+                digest.update(groups[group])
+            key = _Key(digest.hexdigest(), own.seen)
+            found = self.read(key.name, source)
+            if found is None:
+                keys[source] = key
+                misses.append(source)
+            else:
+                self.hits += 1
+                yield found
+        if misses:
+            written = self.written
+            for result in lint(misses):
+                kept = keys.get(result.source) if result.source is not None else None
+                if kept is not None:
+                    self.store(kept, result)
+                yield result
+            if self.written > written:
+                self.clean()
+
     def key(self, source: Source) -> _Key | None:
         """The entry a source's result is kept under; None when it is not kept (standard
         input, a file too large or not regular, one that cannot be read)."""
@@ -216,7 +270,7 @@ class ResultCache:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_file_size:
                 return None
-            raw = _read_all(fd, self.max_file_size + 1)
+            raw = _read_all(fd, self.max_file_size + 1, info.st_size + 1)
         except OSError:
             return None
         finally:
@@ -282,24 +336,28 @@ class ResultCache:
 
     def read(self, name: str, source: Source) -> FileResult | None:
         """The result an entry holds, when it is whole and of this key; else None."""
-        from .partial import PartialError, decode_hook, decode_result
+        from .cache_format import EntryError, load_result
 
         path = os.path.join(self.folder, name)
         try:
-            with open(path, "rb") as stream:
-                data = stream.read()
-                info = os.fstat(stream.fileno())
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             return None
         try:
-            entry = json.loads(data, object_hook=decode_hook)
-            if not (isinstance(entry, dict) and entry.get("format") == FORMAT
-                    and entry.get("version") == FORMAT_VERSION and entry.get("key") == name):
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
                 return None
-            result = decode_result(entry.get("result"), decoded=True)
-        except (ValueError, PartialError, RecursionError, TypeError):
+            data = _read_all(fd, info.st_size + 1)
+        except OSError:
             return None
-        if result.context != source.context:
+        finally:
+            os.close(fd)
+        try:
+            head, result = load_result(data)
+        except (EntryError, RecursionError, TypeError):
+            return None
+        if (head.get("format") != FORMAT or head.get("version") != FORMAT_VERSION
+                or head.get("key") != name or result.context != source.context):
             return None
         if time.time() - info.st_mtime > TOUCH_AFTER:  # used now: cleaned last
             try:
@@ -318,16 +376,15 @@ class ResultCache:
             return
         if key.seen is not None and not _unchanged(key.seen):
             return
-        from .partial import PartialError, encode_result
+        from .cache_format import EntryError, dump_result
 
         try:
-            text = json.dumps({"format": FORMAT, "version": FORMAT_VERSION, "key": key.name,
-                               "result": encode_result(result)}, separators=(",", ":"))
-        except (PartialError, RecursionError, TypeError, ValueError):
+            data = dump_result(result, {"format": FORMAT, "version": FORMAT_VERSION, "key": key.name})
+        except (EntryError, RecursionError, TypeError, ValueError):  # not kept, then
             return
         if not self._prepare():
             return
-        if _write(os.path.join(self.folder, key.name), text.encode("ascii")):
+        if _write(os.path.join(self.folder, key.name), data):
             self.written += 1
 
     def _prepare(self) -> bool:
@@ -392,15 +449,19 @@ class ResultCache:
             total -= size
 
 
-def _read_all(fd: int, limit: int) -> bytes:
-    chunks = []
+def _read_all(fd: int, limit: int, expected: int = 1 << 20) -> bytes:
+    """A regular file's bytes up to ``limit``: first as many as ``expected`` (its size when
+    opened, and one more, so that the buffer is the file's size and not a megabyte cut
+    down), then to its end should it have grown."""
+    chunks: list[bytes] = []
     size = 0
     while size < limit:
-        chunk = os.read(fd, min(1 << 20, limit - size))
-        if not chunk:
-            break
+        want = min(expected if not chunks else 1 << 20, limit - size)
+        chunk = os.read(fd, want)
         chunks.append(chunk)
         size += len(chunk)
+        if len(chunk) < want:  # a regular file's end (a read gives less only there)
+            break
     return b"".join(chunks)
 
 
@@ -413,7 +474,7 @@ def _input_bytes(path: str) -> bytes | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT:
             return None
-        raw = _read_all(fd, MAX_INPUT + 1)
+        raw = _read_all(fd, MAX_INPUT + 1, info.st_size + 1)
     except OSError:
         return None
     finally:

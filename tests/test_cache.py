@@ -22,9 +22,8 @@ from .helpers import FIXTURES, corpus_dir
 from .test_shards import _tree
 
 ENTRY_LENGTH = 32
-# Linted on every run: the custom resource, judged again against the run's CRDs (that
-# re-check is not cached), and the build root whose build fails (a failure is not kept).
-EVERY_RUN = {"resources/widget.yaml", "kustomize/failing"}
+# Linted on every run: the build root whose build fails (a failure is not kept).
+EVERY_RUN = {"kustomize/failing"}
 
 
 def again(linted: list[str]) -> set[str]:
@@ -100,7 +99,27 @@ def test_warm_run_lints_nothing_again(repo: Path, tmp_path: Path, linted: list[s
     linted.clear()
     check(tmp_path / "warm", "--cache-dir", str(store), "-j1", ".")
     assert again(linted) == set()
-    assert "resources/widget.yaml" in linted
+    assert "resources/widget.yaml" not in linted  # nor judged again against the CRDs
+
+
+def test_an_edited_crd_rechecks_the_resources_of_its_group(repo: Path, tmp_path: Path,
+                                                           linted: list[str]) -> None:
+    """The re-check of custom resources against the run's CRDs is kept under the CRDs of
+    the groups the file uses: a CRD that changes judges its resources again."""
+    store = tmp_path / "store"
+    _, cold, _ = check(tmp_path / "cold", "--cache-dir", str(store), "-j1", ".")
+    assert any(f["rule"] != "unused-suppression" and f["file"] == "resources/widget.yaml"
+               for f in cold["findings"])
+    crd = repo / "crds" / "widget-crd.yaml"
+    crd.write_text(crd.read_text().replace("size: {type: integer}", "size: {type: string}"))
+    linted.clear()
+    _, warm, _ = check(tmp_path / "warm", "--cache-dir", str(store), "-j1", ".")
+    assert again(linted) == {"crds/widget-crd.yaml", "resources/widget.yaml"}
+    assert warm == check(tmp_path / "plain", "--no-cache", "-j1", ".")[1]
+    assert warm != cold  # size: three is a string now
+    linted.clear()
+    check(tmp_path / "again", "--cache-dir", str(store), "-j1", ".")
+    assert again(linted) == set() and "resources/widget.yaml" not in linted
 
 
 def test_fixtures_warm_equals_cold_for_every_job_count(tmp_path: Path) -> None:
@@ -234,15 +253,18 @@ def test_corrupt_and_foreign_entries_are_ignored_and_rewritten(repo: Path, tmp_p
                                                                linted: list[str]) -> None:
     store = tmp_path / "store"
     _, cold, _ = check(tmp_path / "first", "--cache-dir", str(store), "-j1", ".")
-    # Not the entries of what is linted every run anyway: their damage would not show.
+    # Not the entries of what is linted every run anyway: their damage would not show; nor
+    # those of the custom resource, whose re-check against the CRDs has an entry of its
+    # own (two damaged entries of one file would show as one file linted again).
     names = sorted(name for name in entries(store)
-                   if not any(shown in (store / name).read_text() for shown in EVERY_RUN))
+                   if not any(shown in (store / name).read_text()
+                              for shown in (*EVERY_RUN, "resources/widget.yaml")))
     damaged = {
         names[0]: b"",  # empty
         names[1]: (store / names[1]).read_bytes()[:100],  # truncated
         names[2]: (store / names[3]).read_bytes(),  # another key's entry
-        names[3]: b'{"format": "k8slint-result-cache", "version": 1, "key": "%s", "result": '
-                  b'{"findings": [{"$": "Popen", "v": []}]}}' % names[3].encode(),
+        names[3]: b'{"format": "k8slint-result-cache", "version": %d, "key": "%s", "result": '
+                  b'[[{"$": "Popen", "v": []}]]}' % (cache_module.FORMAT_VERSION, names[3].encode()),
         names[4]: json.dumps({"format": "other", "version": 1, "key": names[4]}).encode(),
     }
     for name, data in damaged.items():
@@ -256,6 +278,90 @@ def test_corrupt_and_foreign_entries_are_ignored_and_rewritten(repo: Path, tmp_p
     linted.clear()
     check(tmp_path / "third", "--cache-dir", str(store), "-j1", ".")
     assert again(linted) == set()
+
+
+def _head_and_tail(data: bytes) -> tuple[dict, bytes]:
+    end = data.find(b"\n")
+    return (json.loads(data), b"") if end < 0 else (json.loads(data[:end]), data[end:])
+
+
+def _holds(entry: Path, shown: str) -> bool:
+    """An entry of ``shown`` with findings and facts, or with CRDs."""
+    result = _head_and_tail(entry.read_bytes())[0]["result"]
+    findings, facts, crds = result[0], result[5], result[9]
+    return (bool(crds) and crds[0][5] == shown) or (
+        bool(findings and facts) and findings[0][3] == shown and facts[0][0] == shown)
+
+
+def _set(path: tuple, value: Any) -> Any:
+    """A change to an entry's result: the item at ``path`` (indexes into its lists) replaced."""
+    def change(result: list) -> None:
+        place = result
+        for step in path[:-1]:
+            place = place[step]
+        place[path[-1]] = value
+    return change
+
+
+# Damage an entry of the current layout may come with (from a hostile repository's
+# --cache-dir, or a bug), each with the file whose entry gets it. Result fields: 0 findings,
+# 5 facts, 9 CRDs; a finding's fields: 4 line, 12 path, 18 fix; a Facts' 5: pod_labels.
+HOSTILE = {
+    "a finding short of a field": ("plain/api.yaml", lambda r: r[0][0].pop()),
+    "a finding's line as text": ("plain/api.yaml", _set((0, 0, 4), "4")),
+    "a mapping inside a path": ("plain/api.yaml", _set((0, 0, 12), [{"$": "Popen", "v": []}])),
+    "a list inside a path": ("plain/api.yaml", _set((0, 0, 12), [["spec"]])),
+    "an unknown record in a mapping": ("plain/api.yaml", _set((5, 0, 5), {"$": "Popen", "v": []})),
+    "a fix that is no Fix": ("plain/api.yaml", _set((0, 0, 18), ["safe", "rm -rf /", "x", "y"])),
+    "a result short of a field": ("plain/api.yaml", lambda r: r.pop()),
+    "a count that is a flag": ("plain/api.yaml", _set((1,), True)),
+    "a nesting too deep to read": ("plain/api.yaml", _set((0,), [[[[[[[[[[]]]]]]]]]] * 3)),
+    "a schema past the entry's end": ("crds/widget-crd.yaml", _set((9, 0, 3), 10**9)),
+    "a schema length that is text": ("crds/widget-crd.yaml", _set((9, 0, 3), "{}")),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(HOSTILE))
+def test_hostile_entries_of_this_layout_are_ignored_and_rewritten(
+        repo: Path, tmp_path: Path, linted: list[str], damage: str) -> None:
+    store = tmp_path / "store"
+    _, cold, text = check(tmp_path / "first", "--cache-dir", str(store), "-j1", ".")
+    shown, change = HOSTILE[damage]
+    name = next(name for name in sorted(entries(store)) if _holds(store / name, shown))
+    head, tail = _head_and_tail((store / name).read_bytes())
+    change(head["result"])
+    data = json.dumps(head).encode() + tail
+    if damage == "a nesting too deep to read":
+        data = data.replace(b"[[[[[[[[[[]]]]]]]]]]", b"[" * 100_000 + b"]" * 100_000)
+    (store / name).write_bytes(data)
+    linted.clear()
+    _, warm, warm_text = check(tmp_path / "second", "--cache-dir", str(store), "-j1", ".")
+    assert (warm, warm_text) == (cold, text)
+    assert shown in linted
+    assert (store / name).read_bytes() != data
+    linted.clear()
+    check(tmp_path / "third", "--cache-dir", str(store), "-j1", ".")
+    assert again(linted) == set()
+
+
+def test_schema_texts_outside_the_json(repo: Path, tmp_path: Path) -> None:
+    """A CRD's schema text follows the entry's JSON on a line of its own, not escaped inside
+    it; bytes after the last text are refused."""
+    store = tmp_path / "store"
+    check(tmp_path / "first", "--cache-dir", str(store), "-j1", ".")
+    name = next(name for name in sorted(entries(store))
+                if _holds(store / name, "crds/widget-crd.yaml"))
+    data = (store / name).read_bytes()
+    head, tail = _head_and_tail(data)
+    crd = head["result"][9][0]
+    assert crd[:3] == ["example.com", "v1", "Widget"]
+    schema = tail[1:1 + crd[3]]
+    assert json.loads(schema)["properties"]["spec"]["properties"]["size"] == {"type": "integer"}
+    from k8slint.cache_format import EntryError, load_result
+
+    assert load_result(data)[1].crds[0].schema == schema.decode()
+    with pytest.raises(EntryError):
+        load_result(data + b"\n{}")
 
 
 def test_results_with_errors_are_not_kept(repo: Path, tmp_path: Path, linted: list[str]) -> None:
@@ -381,3 +487,46 @@ def test_help_names_the_options() -> None:
     proc = subprocess.run([sys.executable, "-m", "k8slint", "check", "--help"], capture_output=True,
                           text=True, check=True)
     assert "--cache-dir DIR" in proc.stdout and "--no-cache" in proc.stdout
+
+
+def _exact(value: Any) -> Any:
+    """``value`` with every type inside it spelt out: what ``==`` does not tell (a tuple from
+    a list, a frozenset from a set) compares unequal, what it need not (a set's order) equal."""
+    if isinstance(value, (set, frozenset)):
+        return (type(value).__name__, sorted((_exact(v) for v in value), key=repr))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_exact(v) for v in value])
+    if isinstance(value, dict):
+        return ("dict", [(_exact(k), _exact(v)) for k, v in value.items()])
+    return (type(value).__name__, value)
+
+
+def test_an_entry_reads_back_exactly_what_was_written() -> None:
+    """Every result of the fixtures and the real corpus, written as an entry and read back:
+    the same records, with the same types inside (a tuple stays a tuple, a frozenset a
+    frozenset, which ``==`` alone would not tell), and the same counts and sets."""
+    from k8slint.cache_format import dump_result, load_result
+    from k8slint.config import EMPTY
+    from k8slint.runner import lint_all
+    from k8slint.session import Options, prepare
+
+    fields = ("findings", "documents", "objects", "errors", "suppressions", "facts", "context",
+              "not_manifest", "schemaless", "crds", "custom_groups", "group", "unit", "origins")
+    seen = {"fix": 0, "facts": 0, "suppressions": 0, "crds": 0, "serving": 0, "references": 0}
+    for folder in (FIXTURES, corpus_dir() / "real"):
+        prep = prepare(Options(paths=(str(folder),), render="off", cache=False), EMPTY)
+        for result in lint_all(prep.sources, prep.severities, 1, params=prep.params,
+                               settings=prep.settings):
+            if result.errors:
+                continue
+            head, back = load_result(dump_result(result, {"key": "k"}))
+            assert head == {"key": "k"}
+            for name in fields:
+                assert _exact(getattr(back, name)) == _exact(getattr(result, name)), name
+            seen["fix"] += sum(f.fix is not None for f in result.findings)
+            seen["facts"] += len(result.facts)
+            seen["suppressions"] += len(result.suppressions)
+            seen["crds"] += sum(crd.schema is not None for crd in result.crds)
+            seen["serving"] += sum(bool(f.serving) for f in result.facts)
+            seen["references"] += sum(bool(f.references) for f in result.facts)
+    assert all(count > 10 for count in seen.values()), seen

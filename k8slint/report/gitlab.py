@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 
 from ..findings import Finding, identity
 from . import RunSummary
+from .json import indented
 from .text import printable
 
 # GitLab's scale is info < minor < major < critical < blocker. An error breaks a rollout,
@@ -100,7 +101,7 @@ def render_gitlab(summary: RunSummary) -> str:
     keys = fingerprints(summary, findings)
     issues = [issue(f, key, summary.root) for f, key in zip(findings, keys, strict=True)]
     # No byte order mark: GitLab's parser refuses one.
-    return html_safe(json.dumps(issues, indent=2, ensure_ascii=False)) + "\n"
+    return html_safe(indented(issues)) + "\n"
 
 
 def html_safe(document: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .. import __version__
 from ..findings import Finding
@@ -65,4 +66,46 @@ def render_json(summary: RunSummary) -> str:
             "notices": list(summary.notices),
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return indented(document) + "\n"
+
+
+def indented(value: object) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, the same text, built without the
+    standard library's pure-Python encoder (which ``indent`` selects: a report of thousands
+    of findings spent most of its time there). For plain JSON values: dicts with string keys,
+    lists, strings, numbers, booleans and None; anything else is left to ``json.dumps``."""
+    out: list[str] = []
+    _indented(value, "\n", out)
+    return "".join(out)
+
+
+_STRING = json.encoder.encode_basestring  # the C function where there is one
+_WORDS = {True: "true", False: "false", None: "null"}
+
+
+def _indented(value: Any, newline: str, out: list[str]) -> None:
+    kind = type(value)
+    if kind is str:
+        out.append(_STRING(value))
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is bool or value is None:
+        out.append(_WORDS[value])
+    elif kind is dict and value and all(type(key) is str for key in value):
+        inner = newline + "  "
+        sep = "{" + inner
+        for key, item in value.items():
+            out.append(sep + _STRING(key) + ": ")
+            _indented(item, inner, out)
+            sep = "," + inner
+        out.append(newline + "}")
+    elif kind is list and value:
+        inner = newline + "  "
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _indented(item, inner, out)
+            sep = "," + inner
+        out.append(newline + "]")
+    else:  # empty, a float, or what the report does not hold: the standard encoder's text
+        out.append(json.dumps(value, indent=2, ensure_ascii=False).replace("\n", newline))

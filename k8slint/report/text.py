@@ -42,8 +42,16 @@ def no_workflow_commands(report: str) -> str:
     return _COMMAND_START.sub("./::", report)
 
 
+# Any character one of the patterns above replaces: most text holds none, and one search
+# tells so (a report of thousands of findings makes this the common case).
+_SPECIAL = re.compile("[\n\r" + _CONTROL.pattern[1:-1] + _INVISIBLE.pattern[1:-1]
+                      + _SURROGATE.pattern[1:-1] + "]")
+
+
 def printable(text: str) -> str:
     """One line, with control and invisible characters shown as escapes rather than obeyed."""
+    if _SPECIAL.search(text) is None:
+        return text
     text = _NEWLINE.sub(r"\\n", text)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     text = _INVISIBLE.sub(_invisible, text)
