@@ -271,7 +271,7 @@ class _Editor:
     def __init__(self, text: str, json_file: bool, loaded: LoadedFile):
         self.text = text
         self.json = json_file
-        self.shared = _shared_nodes(loaded)
+        self.shared = _shared_nodes(loaded, text)
         found = _BREAK.search(text)
         self.newline = found.group() if found and found.group() in ("\r\n", "\r", "\n") else "\n"
 
@@ -518,8 +518,11 @@ def _value(node: Node, key: str) -> Node | None:
     return found[1] if found else None
 
 
-def _shared_nodes(loaded: LoadedFile) -> set[int]:
-    """The ids of the nodes an alias repeats (each node walked once)."""
+def _shared_nodes(loaded: LoadedFile, text: str) -> set[int]:
+    """The ids of the nodes an alias repeats (each node walked once). A text with no ``&``
+    or no ``*`` has no anchor or no alias, so nothing is repeated: most files, not walked."""
+    if "&" not in text or "*" not in text:
+        return set()
     seen: set[int] = set()
     shared: set[int] = set()
     stack: list[Node] = [d.root for d in loaded.documents]
