@@ -5,7 +5,8 @@ A source's result (findings, cross-object facts, suppressions, counts, CRDs: a
 files reads it back instead of linting again. The cross-object rules, suppressions and the
 baseline run on every run, over the results whether linted or read back: they are cheap,
 and they depend on the whole run rather than on one file. The re-check of custom resources
-against the run's CRDs is kept under the source's key and the CRDs of its groups.
+against the run's CRDs is kept under the source's key and the CRDs of its groups; a SARIF
+report's fix replacements under the file's bytes and its fixes.
 
 An entry is named by a digest (BLAKE2b) of its key:
 - the run: k8slint's version and the files of the installed package (names, sizes and
@@ -52,6 +53,7 @@ from .render import BUILD, CHART, UNIT_ROLES, RenderSettings
 if TYPE_CHECKING:
     from .custom import CustomRule
     from .engine import FileResult, Source
+    from .fixer import Planned, Replacement
     from .rule import Settings
     from .schemas import CrdVersion
 
@@ -387,6 +389,69 @@ class ResultCache:
         if _write(os.path.join(self.folder, key.name), data):
             self.written += 1
 
+    def replacements(self, raw: bytes, planned: Sequence[Planned], json_file: bool,
+                     compute: Callable[[], list[list[Replacement] | None]],
+                     ) -> list[list[Replacement] | None]:
+        """A file's fixes as SARIF replacements (``fixer.fix_replacements``: two parses of
+        the file), kept under a digest of its bytes and of the fixes, so that the SARIF of
+        an unchanged repository does not parse every fixable file twice again."""
+        from .partial import PartialError, encode
+
+        try:
+            fixes = json.dumps(encode([[list(p.unit), p.fix] for p in planned]), sort_keys=True)
+        except (PartialError, TypeError, ValueError):
+            return compute()
+        digest = blake2b(self.run, digest_size=16)
+        digest.update(b"\0fix replacements\0" + (b"json" if json_file else b"yaml") + b"\0")
+        digest.update(fixes.encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(raw)
+        name = digest.hexdigest()
+        found = self._read_replacements(name, len(planned))
+        if found is not None:
+            return found
+        value = compute()
+        data = {"format": FORMAT, "version": FORMAT_VERSION, "key": name, "replacements": [
+            None if each is None else [list(r) for r in each] for each in value]}
+        if self._prepare() and _write(os.path.join(self.folder, name),
+                                      json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")):
+            self.written += 1
+        return value
+
+    def _read_replacements(self, name: str, count: int) -> list[list[Replacement] | None] | None:
+        """The replacements an entry holds for ``count`` fixes, when it is whole, of this
+        key, and every replacement in it well formed; else None."""
+        from .fixer import Replacement
+
+        path = os.path.join(self.folder, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT:
+                return None
+            data = json.loads(_read_all(fd, info.st_size + 1))
+        except (OSError, ValueError, RecursionError):
+            return None
+        finally:
+            os.close(fd)
+        if (not isinstance(data, dict) or data.get("format") != FORMAT
+                or data.get("version") != FORMAT_VERSION or data.get("key") != name):
+            return None
+        kept = data.get("replacements")
+        if not isinstance(kept, list) or len(kept) != count:
+            return None
+        out: list[list[Replacement] | None] = []
+        for each in kept:
+            if each is None:
+                out.append(None)
+                continue
+            if not isinstance(each, list) or not all(_replacement_row(r) for r in each):
+                return None
+            out.append([Replacement(*r) for r in each])
+        return out
+
     def _prepare(self) -> bool:
         """The folder exists, tagged as a cache (backup tools and git leave it alone)."""
         if self._ready:
@@ -447,6 +512,17 @@ class ResultCache:
             _remove(path)
             count -= 1
             total -= size
+
+
+def _replacement_row(row: Any) -> bool:
+    """[start line, start column, end line, end column, text]: positive whole numbers (no
+    booleans), a start no later than the end, and text."""
+    if not (isinstance(row, list) and len(row) == 5 and isinstance(row[4], str)):
+        return False
+    numbers = row[:4]
+    if not all(type(n) is int and n >= 1 for n in numbers):
+        return False
+    return (numbers[0], numbers[1]) <= (numbers[2], numbers[3])
 
 
 def _read_all(fd: int, limit: int, expected: int = 1 << 20) -> bytes:

@@ -144,6 +144,8 @@ def run(options: Options, config: Config) -> Outcome:
                     prep.params, prep.settings, prep.problems, prep.cache)
                 tally.findings.extend(found)
                 prep.summary.schemaless = without_groups(prep.summary.schemaless, groups)
+        if prep.cache is not None:  # SARIF's fix replacements, kept as results are
+            prep.summary.replacements = prep.cache.replacements
         return finish(tally, prep.severities, prep.params, prep.settings, config.custom_rules,
                       options.baseline, options.show_suppressed, config)
     finally:

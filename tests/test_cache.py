@@ -530,3 +530,92 @@ def test_an_entry_reads_back_exactly_what_was_written() -> None:
             seen["serving"] += sum(bool(f.serving) for f in result.facts)
             seen["references"] += sum(bool(f.references) for f in result.facts)
     assert all(count > 10 for count in seen.values()), seen
+
+
+# --- SARIF's fix replacements ------------------------------------------------------------------
+
+
+@pytest.fixture
+def replaced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many fixes each computation of a file's replacements was asked for."""
+    from k8slint import fixer
+
+    seen: list[int] = []
+    original = fixer.fix_replacements
+
+    def spy(raw: bytes, planned: Any, *, json_file: bool) -> Any:
+        seen.append(len(planned))
+        return original(raw, planned, json_file=json_file)
+
+    monkeypatch.setattr(fixer, "fix_replacements", spy)
+    return seen
+
+
+def sarif(out: Path, *args: str) -> str:
+    main(["check", "--format", "sarif", "--output", str(out), *args])
+    return out.read_text(encoding="utf-8")
+
+
+def replacement_entries(folder: Path) -> list[Path]:
+    return sorted(folder / name for name in entries(folder)
+                  if (folder / name).read_bytes().startswith(b'{"format"')
+                  and b'"replacements"' in (folder / name).read_bytes())
+
+
+def test_sarif_fix_replacements_are_kept(repo: Path, tmp_path: Path, replaced: list[int]) -> None:
+    """A warm run writes the cold run's SARIF, fixes included, without parsing a fixable
+    file again; a file that changed has its replacements made again, and only it."""
+    store = tmp_path / "store"
+    plain = sarif(tmp_path / "plain.sarif", "--no-cache", "-j1", ".")
+    assert '"replacements"' in plain
+    computed = len(replaced)
+    assert computed >= 2
+    replaced.clear()
+    assert sarif(tmp_path / "cold.sarif", "--cache-dir", str(store), "-j1", ".") == plain
+    assert len(replaced) == computed and len(replacement_entries(store)) == computed
+    replaced.clear()
+    assert sarif(tmp_path / "warm.sarif", "--cache-dir", str(store), "-j1", ".") == plain
+    assert replaced == []
+    edited = repo / "plain" / "web.yaml"
+    edited.write_text("# moved down a line\n" + edited.read_text())
+    after = sarif(tmp_path / "after.sarif", "--cache-dir", str(store), "-j1", ".")
+    assert len(replaced) == 1
+    assert after == sarif(tmp_path / "after-plain.sarif", "--no-cache", "-j1", ".") != plain
+
+
+HOSTILE_REPLACEMENTS: dict[str, Any] = {
+    "not a list": {"a": 1},
+    "one fix too many": lambda kept: kept + [None],
+    "a row too short": lambda kept: [[[1, 1, 1]] if each else each for each in kept],
+    "a boolean line": lambda kept: [[[True, 1, 1, 1, "x"]] if each else each for each in kept],
+    "a line 0": lambda kept: [[[0, 1, 1, 1, "x"]] if each else each for each in kept],
+    "an end before its start": lambda kept: [[[3, 1, 2, 1, "x"]] if each else each for each in kept],
+    "text that is a number": lambda kept: [[[1, 1, 1, 1, 5]] if each else each for each in kept],
+    "another key": "key",
+}
+
+
+@pytest.mark.parametrize("damage", sorted(HOSTILE_REPLACEMENTS))
+def test_hostile_replacement_entries_are_ignored_and_rewritten(
+        repo: Path, tmp_path: Path, replaced: list[int], damage: str) -> None:
+    store = tmp_path / "store"
+    plain = sarif(tmp_path / "plain.sarif", "--no-cache", "-j1", ".")
+    sarif(tmp_path / "cold.sarif", "--cache-dir", str(store), "-j1", ".")
+    change = HOSTILE_REPLACEMENTS[damage]
+    for path in replacement_entries(store):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if change == "key":
+            data["key"] = "0" * ENTRY_LENGTH
+        elif callable(change):
+            data["replacements"] = change(data["replacements"])
+        else:
+            data["replacements"] = change
+        path.write_text(json.dumps(data), encoding="utf-8")
+    damaged = {path: path.read_bytes() for path in replacement_entries(store)}
+    replaced.clear()
+    assert sarif(tmp_path / "warm.sarif", "--cache-dir", str(store), "-j1", ".") == plain
+    assert len(replaced) == len(damaged)
+    assert all(path.read_bytes() != data for path, data in damaged.items())
+    replaced.clear()
+    assert sarif(tmp_path / "again.sarif", "--cache-dir", str(store), "-j1", ".") == plain
+    assert replaced == []

@@ -7,8 +7,16 @@ from typing import TYPE_CHECKING
 from ..findings import SEVERITIES, Finding
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from ..catalog import RuleMeta
+    from ..fixer import Planned, Replacement
     from ..render import UnitReport
+
+    # (the file's bytes, its fixes, whether it is JSON, how to compute them) -> replacements
+    ReplacementsMemo = Callable[[bytes, Sequence[Planned], bool,
+                                 Callable[[], list[list[Replacement] | None]]],
+                                list[list[Replacement] | None]]
 
 
 DEFAULT_WIDTH = 100  # a compact report's width when standard output is not a terminal
@@ -20,7 +28,7 @@ class RunSummary:
     __slots__ = ("findings", "files", "documents", "objects", "root", "patches_skipped",
                  "suppressed", "baseline_known", "context_files", "not_manifests", "git_ignored",
                  "links_out", "schemaless", "kubernetes_version", "custom_rules", "units",
-                 "notices")
+                 "notices", "replacements")
 
     def __init__(self, root: str = "."):
         self.findings: list[Finding] = []
@@ -40,6 +48,9 @@ class RunSummary:
         self.custom_rules: list[RuleMeta] = []  # the config's, described as built-in rules are
         self.units: list[UnitReport] = []  # charts rendered and build roots built
         self.notices: list[str] = []  # what the run could not do and how to enable it
+        # How SARIF gets a file's fix replacements when the run has a result cache
+        # (cache.ResultCache.replacements); None: computed every time.
+        self.replacements: ReplacementsMemo | None = None
 
     @property
     def active(self) -> list[Finding]:

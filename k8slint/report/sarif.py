@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_from_bytes
 
 import attr
@@ -26,6 +26,9 @@ from ..catalog import RuleMeta, with_custom
 from ..findings import Finding, identity
 from . import RunSummary
 from .json import indented
+
+if TYPE_CHECKING:
+    from . import ReplacementsMemo
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -221,9 +224,11 @@ def _cut_message(left_out: dict[str, int], total: int, limit: int) -> str:
 MAX_FIX_FILE = 64 * 1024 * 1024
 
 
-def _replacements(path: str, findings: list[Finding]) -> list[list[Any] | None]:
-    """Each finding's fix as replacements of the file's text (``fixer.fix_replacements``);
-    None for every finding when the file cannot be read again as a regular file."""
+def _replacements(path: str, findings: list[Finding],
+                  memo: ReplacementsMemo | None = None) -> list[list[Any] | None]:
+    """Each finding's fix as replacements of the file's text (``fixer.fix_replacements``,
+    through ``memo`` when the run keeps them); None for every finding when the file cannot
+    be read again as a regular file."""
     from ..fixer import Planned, fix_replacements
 
     planned = [Planned(f.unit, f.fix) for f in findings if f.fix is not None]
@@ -239,7 +244,12 @@ def _replacements(path: str, findings: list[Finding]) -> list[list[Any] | None]:
             os.close(fd)
     except OSError:
         return [None] * len(findings)
-    return list(fix_replacements(raw, planned, json_file=findings[0].file.lower().endswith(".json")))
+    json_file = findings[0].file.lower().endswith(".json")
+
+    def compute() -> list[Any]:
+        return list(fix_replacements(raw, planned, json_file=json_file))
+
+    return compute() if memo is None else memo(raw, planned, json_file, compute)
 
 
 def _fix(f: Finding, artifact: dict, replacements: list[Any]) -> dict:
@@ -321,8 +331,8 @@ def build_log(summary: RunSummary, category: str | None = None,
         results.append(result)
 
     for path, items in fixable.items():
-        for (n, f, artifact), replacements in zip(items, _replacements(path, [f for _, f, _ in items]),
-                                                  strict=True):
+        found = _replacements(path, [f for _, f, _ in items], summary.replacements)
+        for (n, f, artifact), replacements in zip(items, found, strict=True):
             if replacements:
                 # "fixes" comes right after "message" in sarif-om's order of a result's keys.
                 message = results[n].pop("message")
