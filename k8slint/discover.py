@@ -34,7 +34,9 @@ class UsageError(Exception):
 
 class Source(NamedTuple):
     display: str  # the path as reports show it (bytes that are not UTF-8 as U+FFFD)
-    path: Path | None  # None for standard input
+    # None for standard input. Text, not a Path: a run holds every file's Source to its
+    # end, and a Path keeps its parts besides (half a kilobyte a file).
+    path: str | None
     context: bool = False  # read only for what cross-object rules need to see
     real: str | None = None  # the resolved path, found once while discovering
     walked: bool = False  # found in a folder (or passed by the pre-commit hook), not named
@@ -234,7 +236,13 @@ def is_within(path: str, folder: str) -> bool:
 
 
 def _source(path: Path, real: str, walked: bool) -> Source:
-    return Source(display(path), path, real=real, walked=walked, exact=exact(path))
+    # One text where the names are alike (they are, but for bytes that are not UTF-8):
+    # a run holds every file's Source to its end.
+    exact_path = exact(path)
+    shown = display(exact_path)
+    shown = exact_path if shown == exact_path else shown
+    return Source(shown, str(path), real=exact_path if real == exact_path else real,
+                  walked=walked, exact=exact_path)
 
 
 def discover(args: Iterable[str], exclusions: Exclusions | None = None,

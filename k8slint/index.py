@@ -9,6 +9,7 @@ through label and name indexes: a run over N objects does O(N) work, not O(N^2).
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -316,12 +317,29 @@ def _other_facts(obj: K8sObject, file: str, context_only: bool, custom: bool) ->
 
 
 def _located(obj: K8sObject, anchors: dict[str, tuple], facts: Facts) -> Facts:
-    """The facts with every anchor located in the object's nodes."""
+    """The facts with every anchor located in the object's nodes; the texts many objects
+    share (apiVersion, kind, namespace, flags) held once, as a run keeps every object's
+    facts to its end."""
     located = {
         name: Anchor(path, locate(obj.node, path), stable_path(obj.data, path))
         for name, path in anchors.items()
     }
-    return facts._replace(anchors=located)
+    return facts._replace(anchors=located, api_version=shared(facts.api_version),
+                          kind=shared(facts.kind), namespace=shared(facts.namespace),
+                          own_kind=shared(facts.own_kind),
+                          flags=_one_set(facts.flags))
+
+
+_SETS: dict[frozenset, frozenset] = {}  # each set of flags or ports once (most are empty)
+
+
+def _one_set(found: frozenset) -> frozenset:
+    return _SETS.setdefault(found, found)
+
+
+def shared(text: Any) -> Any:
+    """One copy of a text many objects repeat (sys.intern), anything else as it is."""
+    return sys.intern(text) if type(text) is str else text
 
 
 def _scale_anchors(anchors: dict[str, tuple]) -> dict[str, tuple]:
@@ -385,7 +403,7 @@ def _serving(ps: PodSpec) -> tuple[Serving, ...]:
 def _container_ports(raw: Any) -> frozenset | None:
     """A container's port numbers and names; None when a template fills in one of them."""
     if raw is None:
-        return frozenset()
+        return _one_set(frozenset())
     if not isinstance(raw, list):
         return None
     ports: set[int | str] = set()
@@ -399,7 +417,7 @@ def _container_ports(raw: Any) -> frozenset | None:
             ports.add(name)
         elif name is not None:
             return None
-    return frozenset(ports)
+    return _one_set(frozenset(ports))
 
 
 # --- label selectors --------------------------------------------------------------------------
