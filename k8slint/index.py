@@ -230,7 +230,7 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False,
     # with labels and no spec (a kustomize base, a patch target) still makes those pods.
     template_labels = pod_template_labels(obj) if kind in WORKLOAD_KINDS else None
     if template_labels is not None:
-        pod_labels = {k: v for k, v in template_labels.items() if isinstance(v, str)}
+        pod_labels = {shared(k): shared(v) for k, v in template_labels.items() if isinstance(v, str)}
         if kind == "Job" and isinstance(obj.name, str):  # the Job controller adds these
             pod_labels.setdefault("job-name", obj.name)
             pod_labels.setdefault("batch.kubernetes.io/job-name", obj.name)
@@ -265,7 +265,8 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False,
         references = _scale_reference(target, keda=False)
     elif kind == "Service":
         raw = spec.get("selector")
-        selector = {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)} \
+        selector = {shared(k): shared(v) for k, v in raw.items()
+                    if isinstance(k, str) and isinstance(v, str)} \
             if isinstance(raw, dict) else None
         service_type = spec.get("type") if isinstance(spec.get("type"), str) else None
         anchors["selector"] = ("spec", "selector")
