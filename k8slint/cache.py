@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from .fixer import Planned, Replacement
     from .rule import Settings
     from .schemas import CrdVersion
+    from .session import CustomFile
 
 try:  # the C module alone: hashlib loads OpenSSL, which a one-file run should not pay for
     from _blake2 import blake2b
@@ -204,7 +205,7 @@ class ResultCache:
         if self.written:
             self.clean()
 
-    def lint_again(self, lint: Lint, results: list[FileResult],
+    def lint_again(self, lint: Lint, results: Sequence[CustomFile | FileResult],
                    crds: Sequence[CrdVersion]) -> Iterator[FileResult]:
         """The re-check of custom resources against the run's CRDs (``lint``: the schema
         rules, judging only the groups the CRDs define), for the results this run looked

@@ -34,7 +34,9 @@ class UsageError(Exception):
 
 class Source(NamedTuple):
     display: str  # the path as reports show it (bytes that are not UTF-8 as U+FFFD)
-    path: Path | None  # None for standard input
+    # None for standard input. Text, not a Path: a run holds every file's Source to its
+    # end, and a Path keeps its parts besides (half a kilobyte a file).
+    path: str | None
     context: bool = False  # read only for what cross-object rules need to see
     real: str | None = None  # the resolved path, found once while discovering
     walked: bool = False  # found in a folder (or passed by the pre-commit hook), not named
@@ -120,7 +122,7 @@ class Walk:
         bounds = tuple(b for b in (top_real, self.work_trees.top(top_real)) if b)
         # Real paths are built one level at a time (only links are resolved), so a folder
         # tree thousands of levels deep costs time in proportion to its size.
-        # Paths are kept as strings, as given (Path objects only for the files found).
+        # Paths are kept as strings, as Path would write them (no "./" before a name).
         stack = [(os.fspath(top), top_real)]
         while stack:
             folder, real = stack.pop()
@@ -136,7 +138,7 @@ class Walk:
             ignored = self._git_ignored(real) if gitignore else None
             subfolders = []
             for entry in listed:
-                path = os.path.join(folder, entry.name)
+                path = os.path.join(folder, entry.name) if folder != "." else entry.name
                 try:
                     is_dir = entry.is_dir()  # follows links, as the walk does
                     is_link = entry.is_symlink()
@@ -168,7 +170,7 @@ class Walk:
                 if entry_real in self._seen_files:
                     continue
                 self._seen_files.add(entry_real)
-                yield _source(Path(path), entry_real, walked=True)
+                yield _source(path, entry_real, walked=True)
             stack.extend(reversed(subfolders))  # depth first, in name order
 
     def _git_ignored(self, real_folder: str) -> _GitIgnored | None:
@@ -240,9 +242,14 @@ def is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _source(path: Path, real: str, walked: bool) -> Source:
-    given = exact(path)
-    return Source(_shown(given), path, real=real, walked=walked, exact=given)
+def _source(path: str | Path, real: str, walked: bool) -> Source:
+    # One text where the names are alike (they are, but for bytes that are not UTF-8):
+    # a run holds every file's Source to its end.
+    exact_path = exact(path)
+    shown = _shown(exact_path)
+    shown = exact_path if shown == exact_path else shown
+    return Source(shown, str(path), real=exact_path if real == exact_path else real,
+                  walked=walked, exact=exact_path)
 
 
 def discover(args: Iterable[str], exclusions: Exclusions | None = None,

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import checks
 from .briefs import RuleBrief, rule_index
 from .discover import STDIN_NAME, Source, UsageError, discover, display  # noqa: F401 (re-exported)
 from .findings import Finding, ObjectRef, Span, Violation, make_finding, stable_path
-from .index import Facts, facts_of, pod_details
+from .index import Facts, facts_of, pod_details, shared
 from .loader import (
     DecodeProblem,
     Document,
@@ -193,14 +195,14 @@ class Engine:
             elif source.path is None:
                 raw = sys.stdin.buffer.read(limit + 1)
             else:
-                info = source.path.stat()
+                info = os.stat(source.path)
                 if not stat.S_ISREG(info.st_mode):
                     return FileResult(errors=[
                         f"{source.display} is not a regular file (a FIFO, socket or device): not read"
                     ])
                 if info.st_size > limit:
                     return self._too_large(file, info.st_size)
-                with source.path.open("rb") as stream:
+                with Path(source.path).open("rb") as stream:
                     raw = stream.read(limit + 1)
         except OSError as exc:
             return FileResult(errors=[f"cannot read {source.display}: {exc.strerror or exc}"])
@@ -496,7 +498,8 @@ class _File:
             count = self._unnamed.get((obj.kind, prefix), 0) + 1
             self._unnamed[(obj.kind, prefix)] = count
             name = f"{prefix}*#{count}"  # not a valid name, so never equal to a real one
-        ref = ObjectRef(self.exact, name, unit, obj.api_version, obj.kind, obj.namespace, obj.name)
+        ref = ObjectRef(self.exact, name, unit, shared(obj.api_version), shared(obj.kind),
+                        shared(obj.namespace), obj.name)
         self._refs[id(obj.node)] = ref
         return ref
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -113,7 +114,9 @@ def stable_path(data: object, path: tuple) -> str:
         else:
             out.append(("." if out else "") + str(step))
             data = data.get(step) if isinstance(data, dict) else None
-    return "".join(out)
+    # Held once: many findings and facts of a run name the same path (spec.replicas), and
+    # a run keeps them all to its end.
+    return sys.intern("".join(out))
 
 
 def identity(f: Finding) -> tuple:

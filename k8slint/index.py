@@ -9,6 +9,7 @@ through label and name indexes: a run over N objects does O(N) work, not O(N^2).
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -229,7 +230,7 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False,
     # with labels and no spec (a kustomize base, a patch target) still makes those pods.
     template_labels = pod_template_labels(obj) if kind in WORKLOAD_KINDS else None
     if template_labels is not None:
-        pod_labels = {k: v for k, v in template_labels.items() if isinstance(v, str)}
+        pod_labels = {shared(k): shared(v) for k, v in template_labels.items() if isinstance(v, str)}
         if kind == "Job" and isinstance(obj.name, str):  # the Job controller adds these
             pod_labels.setdefault("job-name", obj.name)
             pod_labels.setdefault("batch.kubernetes.io/job-name", obj.name)
@@ -264,7 +265,8 @@ def facts_of(obj: K8sObject, file: str, context_only: bool = False,
         references = _scale_reference(target, keda=False)
     elif kind == "Service":
         raw = spec.get("selector")
-        selector = {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)} \
+        selector = {shared(k): shared(v) for k, v in raw.items()
+                    if isinstance(k, str) and isinstance(v, str)} \
             if isinstance(raw, dict) else None
         service_type = spec.get("type") if isinstance(spec.get("type"), str) else None
         anchors["selector"] = ("spec", "selector")
@@ -316,12 +318,29 @@ def _other_facts(obj: K8sObject, file: str, context_only: bool, custom: bool) ->
 
 
 def _located(obj: K8sObject, anchors: dict[str, tuple], facts: Facts) -> Facts:
-    """The facts with every anchor located in the object's nodes."""
+    """The facts with every anchor located in the object's nodes; the texts many objects
+    share (apiVersion, kind, namespace, flags) held once, as a run keeps every object's
+    facts to its end."""
     located = {
         name: Anchor(path, locate(obj.node, path), stable_path(obj.data, path))
         for name, path in anchors.items()
     }
-    return facts._replace(anchors=located)
+    return facts._replace(anchors=located, api_version=shared(facts.api_version),
+                          kind=shared(facts.kind), namespace=shared(facts.namespace),
+                          own_kind=shared(facts.own_kind),
+                          flags=_one_set(facts.flags))
+
+
+_SETS: dict[frozenset, frozenset] = {}  # each set of flags or ports once (most are empty)
+
+
+def _one_set(found: frozenset) -> frozenset:
+    return _SETS.setdefault(found, found)
+
+
+def shared(text: Any) -> Any:
+    """One copy of a text many objects repeat (sys.intern), anything else as it is."""
+    return sys.intern(text) if type(text) is str else text
 
 
 def _scale_anchors(anchors: dict[str, tuple]) -> dict[str, tuple]:
@@ -385,7 +404,7 @@ def _serving(ps: PodSpec) -> tuple[Serving, ...]:
 def _container_ports(raw: Any) -> frozenset | None:
     """A container's port numbers and names; None when a template fills in one of them."""
     if raw is None:
-        return frozenset()
+        return _one_set(frozenset())
     if not isinstance(raw, list):
         return None
     ports: set[int | str] = set()
@@ -399,7 +418,7 @@ def _container_ports(raw: Any) -> frozenset | None:
             ports.add(name)
         elif name is not None:
             return None
-    return frozenset(ports)
+    return _one_set(frozenset(ports))
 
 
 # --- label selectors --------------------------------------------------------------------------

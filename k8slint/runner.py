@@ -101,7 +101,7 @@ def _size(source: Source) -> int:
     if source.path is None:
         return 0
     try:
-        return source.path.stat().st_size
+        return os.stat(source.path).st_size
     except OSError:
         return 0
 

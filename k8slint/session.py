@@ -84,6 +84,14 @@ class Prepared(NamedTuple):
     cache: ResultCache | None = None  # where per-source results are kept between runs
 
 
+class CustomFile(NamedTuple):
+    """A file with objects of API groups no built-in schema has: read again, once the
+    run's CRDs are known, for the schema rules (custom_resource_findings)."""
+
+    source: Source | None
+    custom_groups: set[str]
+
+
 class Tally:
     """What the linted files add up to: counts, findings, suppressions, the cross-object
     facts by unit. A run and a merge of shards feed it the same results."""
@@ -91,21 +99,33 @@ class Tally:
     def __init__(self, summary: RunSummary, problems: list[str]):
         self.summary = summary
         self.problems = problems
-        self.crds: list[CrdVersion] = []
-        self.custom: list[FileResult] = []  # files with objects of groups no built-in schema has
+        # The one CRD per group, version and kind that chosen_crds would choose, with its
+        # place: every copy of a CRD kept would hold its whole schema (4 MB a corpus copy).
+        self._crds: dict[tuple[str, str, str], tuple[str, int, CrdVersion]] = {}
+        self.custom: list[CustomFile] = []  # files with objects of groups no built-in schema has
         self.findings: list[Finding] = []
         self.suppressions: list[Suppression] = []
         self.facts: dict[str, list[Facts]] = {}  # by deployable unit: "" the plain files
         self.origins: set[str] = set()  # the files read: plain ones, and units' files
         self.units: dict[str, str] = {}  # a unit's group -> its folder as reports show it
 
+    @property
+    def crds(self) -> list[CrdVersion]:
+        """The CRDs chosen_crds would choose among all those read, in the order it sorts
+        them in (by path, then by place in their file)."""
+        return [crd for _, _, crd in sorted(self._crds.values(), key=lambda kept: kept[:2])]
+
     def take(self, result: FileResult) -> None:
         summary = self.summary
         if result.facts:
             self.facts.setdefault(result.group, []).extend(result.facts)
-        self.crds.extend(result.crds)
+        for place, crd in enumerate(result.crds):
+            key = (crd.group, crd.version, crd.kind)
+            kept = self._crds.get(key)
+            if kept is None or (crd.source, place) < kept[:2]:
+                self._crds[key] = (crd.source, place, crd)
         if result.custom_groups:
-            self.custom.append(result)
+            self.custom.append(CustomFile(result.source, result.custom_groups))
         if result.context:
             summary.context_files += 1
             return
@@ -397,7 +417,7 @@ def merged(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def custom_resource_findings(options: Options, custom: list[FileResult],
+def custom_resource_findings(options: Options, custom: Sequence[CustomFile | FileResult],
                              crds: tuple[CrdVersion, ...], severities: dict[str, str],
                              params: dict[str, dict], settings: Settings, problems: list[str],
                              cache: ResultCache | None = None) -> tuple[list[Finding], frozenset[str]]:

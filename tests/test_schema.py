@@ -390,6 +390,35 @@ def test_of_two_crds_for_one_kind_the_first_by_path_wins_in_every_run(capsys, he
     assert schema_lines(capsys, "-j", jobs, ".")[0].startswith("No findings")
 
 
+def test_a_run_keeps_one_crd_per_kind_the_one_chosen_whatever_order_results_come_in():
+    from k8slint.engine import FileResult
+    from k8slint.report import RunSummary
+    from k8slint.schemas import CrdVersion
+    from k8slint.session import Tally, chosen_crds
+
+    def result(*crds: CrdVersion) -> FileResult:
+        done = FileResult()
+        done.crds = list(crds)
+        return done
+
+    def crd(kind: str, source: str, schema: str, version: str = "v1") -> CrdVersion:
+        return CrdVersion("example.com", version, kind, schema, False, source)
+
+    taken = [  # as a pool hands them back: not in path order
+        result(crd("Cache", "c.yaml", "c"), crd("Queue", "c.yaml", "c")),
+        result(crd("Cache", "b.yaml", "b-first"), crd("Cache", "b.yaml", "b-second"),
+               crd("Cache", "b.yaml", "b-v2", version="v2")),
+        result(crd("Queue", "a.yaml", "a"), crd("Cache", "a.yaml", "a", version="v2")),
+    ]
+    tally = Tally(RunSummary(), [])
+    for done in taken:
+        tally.take(done)
+    every = [c for done in taken for c in done.crds]
+    assert tally.crds == [crd("Queue", "a.yaml", "a"), crd("Cache", "a.yaml", "a", version="v2"),
+                          crd("Cache", "b.yaml", "b-first")]
+    assert chosen_crds(tally.crds, shown(NEWEST)) == chosen_crds(every, shown(NEWEST))
+
+
 def test_a_schema_nested_past_the_stack_ends_quietly(capsys, here):
     depth = 400
     schema = "{type: object, properties: {a: " * depth + "{type: string}" + "}}" * depth

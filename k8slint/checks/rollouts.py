@@ -72,10 +72,18 @@ def no_rolling_update_strategy(view: View) -> Iterator[Violation]:
 def missing_readiness_probe(run: RunView) -> Iterator[CrossViolation]:
     index: Index = run.index
     reported: set[tuple] = set()
+    # A Service like one seen before (its namespace, selector and ports) reaches the same
+    # containers, each reported already or probed: skipped, so that many alike (copies of
+    # one app) cost one pass over the pods they select, not one each.
+    judged: set[tuple] = set()
     for svc in index.by_kind.get("Service", ()):
         if (not svc.selector or svc.service_type == "ExternalName" or not svc.ports
                 or "publish-not-ready" in svc.flags or not selector_is_literal(svc.selector)):
             continue  # no endpoints managed from pods, or not-ready pods are endpoints anyway
+        alike = (svc.namespace, tuple(sorted(svc.selector.items())), svc.ports)
+        if alike in judged:
+            continue
+        judged.add(alike)
         for workload in index.pod_makers(svc.namespace, svc.selector, plain=True):
             for port in svc.ports:
                 for container in _serving(workload.serving, port):
