@@ -443,6 +443,11 @@ class ResultCache:
         kept = data.get("replacements")
         if not isinstance(kept, list) or len(kept) != count:
             return None
+        if time.time() - info.st_mtime > TOUCH_AFTER:  # used now: cleaned last
+            try:
+                os.utime(path)
+            except OSError:
+                pass
         out: list[list[Replacement] | None] = []
         for each in kept:
             if each is None:
@@ -533,7 +538,9 @@ def _read_all(fd: int, limit: int, expected: int = 1 << 20) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while size < limit:
-        want = min(expected if not chunks else 1 << 20, limit - size)
+        # At most a GiB a read: the kernel returns less than asked past about 2 GiB, which
+        # must not be taken for the file's end.
+        want = min(expected if not chunks else 1 << 20, limit - size, 1 << 30)
         chunk = os.read(fd, want)
         chunks.append(chunk)
         size += len(chunk)

@@ -36,7 +36,7 @@ from typing import Any, cast
 from .engine import FileResult
 from .findings import Finding
 from .index import Facts
-from .partial import RECORDS, PartialError, decode, encode
+from .partial import RECORDS, PartialError, decode, encode, outer_types
 from .render import UnitReport
 from .schemas import CrdVersion
 from .suppress import Suppression
@@ -105,20 +105,26 @@ def _scalars_in(container: type, optional: bool) -> _Field:
                   write, empty)
 
 
-def _generic() -> _Field:
-    """A value its declaration says little about: the partial format's exact encoding."""
+def _generic(annotation: Any = "Any") -> _Field:
+    """A value its declaration says little about: the partial format's exact encoding,
+    of one of the outer types the declaration allows (``dict | None``: a mapping or null)."""
+    allowed = outer_types(annotation)
 
     def read(value: Any) -> Any:
         kind = type(value)
         if kind in _SCALARS:  # an edit's new value, mostly
-            return value
-        if (kind is dict and _STRING.issuperset(map(type, value.values()))
+            decoded = value
+        elif (kind is dict and _STRING.issuperset(map(type, value.values()))
                 and not any(map(str.startswith, value, repeat("$")))):
-            return value  # labels, a selector: no tag to read, strings as they are
-        try:
-            return decode(value)
-        except PartialError as exc:
-            raise EntryError(str(exc)) from None
+            decoded = value  # labels, a selector: no tag to read, strings as they are
+        else:
+            try:
+                decoded = decode(value)
+            except PartialError as exc:
+                raise EntryError(str(exc)) from None
+        if allowed is not None and not isinstance(decoded, allowed):
+            raise EntryError(f"a {type(decoded).__name__} where {annotation} is declared")
+        return decoded
 
     def write(value: Any) -> Any:
         try:
@@ -177,7 +183,7 @@ def _field(annotation: Any) -> _Field:
     """What a field's declaration (its annotation's text) says it holds."""
     text = getattr(annotation, "__forward_arg__", annotation)
     if not isinstance(text, str):
-        return _generic()
+        return _generic(annotation)
     # "tuple[str | None, ...] | None" keeps its brackets whole: split outside them only.
     parts, depth, start = [], 0, 0
     for i, char in enumerate(text + "|"):
@@ -193,7 +199,7 @@ def _field(annotation: Any) -> _Field:
     if all(part in _SCALAR_NAMES for part in parts):
         return _scalar(tuple(t for part in parts for t in _SCALAR_NAMES[part]))
     if len(rest) != 1:
-        return _generic()
+        return _generic(annotation)
     outer, _, inner = rest[0].partition("[")
     inner = inner[:-1].strip()
     if outer in RECORDS and not inner:
@@ -201,12 +207,12 @@ def _field(annotation: Any) -> _Field:
     if outer == "tuple" and inner.endswith(", ...") and inner[:-5].strip() in RECORDS:
         return _record_tuple(inner[:-5].strip(), optional)
     if outer == "dict" and inner.startswith("str,") and inner[4:].strip() in RECORDS:
-        return _record_mapping(inner[4:].strip()) if not optional else _generic()
+        return _record_mapping(inner[4:].strip()) if not optional else _generic(annotation)
     if outer in ("tuple", "frozenset", "set") and all(
             name.strip() in _SCALAR_NAMES or name.strip() == "..."
             for name in inner.replace("|", ",").split(",") if inner):
         return _scalars_in({"tuple": tuple, "frozenset": frozenset, "set": set}[outer], optional)
-    return _generic()
+    return _generic(annotation)
 
 
 class _Record:

@@ -226,10 +226,17 @@ def is_work_tree(folder: str | Path) -> bool:
     if os.path.isdir(marker):  # (a link to a folder counts, as git follows it)
         return os.path.isfile(os.path.join(marker, "HEAD"))
     try:
-        with open(marker, "rb") as stream:
-            first = stream.read(4096)
+        fd = os.open(marker, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False  # a FIFO or a device named .git would block the run, or never end
+        first = os.read(fd, 4096)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     named = first[len(b"gitdir: "):].strip().splitlines() if first.startswith(b"gitdir: ") else []
     if not named:
         return False

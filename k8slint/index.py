@@ -332,10 +332,16 @@ def _located(obj: K8sObject, anchors: dict[str, tuple], facts: Facts) -> Facts:
 
 
 _SETS: dict[frozenset, frozenset] = {}  # each set of flags or ports once (most are empty)
+_MAX_SETS = 4096  # a process lints many runs (tests, a library caller): kept bounded
 
 
 def _one_set(found: frozenset) -> frozenset:
-    return _SETS.setdefault(found, found)
+    kept = _SETS.get(found)
+    if kept is not None:
+        return kept
+    if len(_SETS) < _MAX_SETS:
+        _SETS[found] = found
+    return found
 
 
 def shared(text: Any) -> Any:

@@ -42,7 +42,7 @@ class PartialError(ValueError):
     """A partial that cannot be read: corrupt, truncated, foreign or of another version."""
 
 
-def _allowed(annotation: Any) -> tuple[type, ...] | None:
+def outer_types(annotation: Any) -> tuple[type, ...] | None:
     """The outer types a field's annotation allows (``str | None``: str and NoneType);
     None where it allows anything."""
     text = getattr(annotation, "__forward_arg__", annotation)  # NamedTuple keeps ForwardRefs
@@ -63,7 +63,7 @@ def _allowed(annotation: Any) -> tuple[type, ...] | None:
 
 
 _FIELD_TYPES: dict[str, tuple[tuple[str, tuple[type, ...] | None], ...]] = {
-    name: tuple((field, _allowed(cls.__annotations__.get(field, "Any"))) for field in cls._fields)  # type: ignore[attr-defined]
+    name: tuple((field, outer_types(cls.__annotations__.get(field, "Any"))) for field in cls._fields)  # type: ignore[attr-defined]
     for name, cls in RECORDS.items()
 }
 

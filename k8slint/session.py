@@ -155,8 +155,9 @@ def run(options: Options, config: Config) -> Outcome:
             # Every result is kept to the end of the run: frozen, they are not walked again
             # by the collections the re-check and the cross-object rules set off (one full
             # collection cost 20 ms on the corpus, as much as all the cross-object rules).
-            gc.freeze()
-            frozen = True
+            if gc.get_freeze_count() == 0:  # (a caller that froze its own is left alone)
+                gc.freeze()
+                frozen = True
             interrupt.check()
             if tally.crds and tally.custom:
                 found, groups = custom_resource_findings(

@@ -305,13 +305,16 @@ def _set(path: tuple, value: Any) -> Any:
 
 # Damage an entry of the current layout may come with (from a hostile repository's
 # --cache-dir, or a bug), each with the file whose entry gets it. Result fields: 0 findings,
-# 5 facts, 9 CRDs; a finding's fields: 4 line, 12 path, 18 fix; a Facts' 5: pod_labels.
+# 5 facts, 9 CRDs; a finding's fields: 4 line, 12 path, 18 fix; a Facts' 5: pod_labels, 7:
+# selector.
 HOSTILE = {
     "a finding short of a field": ("plain/api.yaml", lambda r: r[0][0].pop()),
     "a finding's line as text": ("plain/api.yaml", _set((0, 0, 4), "4")),
     "a mapping inside a path": ("plain/api.yaml", _set((0, 0, 12), [{"$": "Popen", "v": []}])),
     "a list inside a path": ("plain/api.yaml", _set((0, 0, 12), [["spec"]])),
     "an unknown record in a mapping": ("plain/api.yaml", _set((5, 0, 5), {"$": "Popen", "v": []})),
+    "pod labels that are text": ("plain/api.yaml", _set((5, 0, 5), "abc")),
+    "a selector that is a list": ("plain/api.yaml", _set((5, 0, 7), ["app", "web"])),
     "a fix that is no Fix": ("plain/api.yaml", _set((0, 0, 18), ["safe", "rm -rf /", "x", "y"])),
     "a result short of a field": ("plain/api.yaml", lambda r: r.pop()),
     "a count that is a flag": ("plain/api.yaml", _set((1,), True)),

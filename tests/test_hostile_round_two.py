@@ -301,6 +301,17 @@ def test_item_15_a_folder_tree_a_thousand_levels_deep_is_walked(capsys, here):
 # --- hangs and leaks ----------------------------------------------------------------------------
 
 
+def test_a_fifo_named_git_neither_blocks_nor_counts_as_a_repository(here):
+    """A .git FIFO (an archive can hold one) is not read: opened as a file, it would block."""
+    (here / "sub").mkdir()
+    os.mkfifo(here / "sub" / ".git")
+    (here / "sub" / "pod.yaml").write_text(PRIVILEGED_POD)
+    proc = subprocess.run([sys.executable, "-m", "k8slint", "check", "--no-cache", "sub"],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert (proc.returncode, proc.stderr) == (1, "")
+    assert lines_of(proc.stdout, "privileged-container")[0].startswith("sub/pod.yaml:11:7: ")
+
+
 def test_item_17_exclude_globs_match_in_linear_time():
     from k8slint.globs import compile_globs
 
