@@ -342,31 +342,17 @@ class ResultCache:
         from .cache_format import EntryError, load_result
 
         path = os.path.join(self.folder, name)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
+        found = _regular(path, self.max_bytes)  # (no entry is larger than the whole cache)
+        if found is None:
             return None
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                return None
-            data = _read_all(fd, info.st_size + 1)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        try:
-            head, result = load_result(data)
+            head, result = load_result(found[0])
         except (EntryError, RecursionError, TypeError):
             return None
         if (head.get("format") != FORMAT or head.get("version") != FORMAT_VERSION
                 or head.get("key") != name or result.context != source.context):
             return None
-        if time.time() - info.st_mtime > TOUCH_AFTER:  # used now: cleaned last
-            try:
-                os.utime(path)
-            except OSError:
-                pass
+        _touch(path, found[1])
         result.source = source
         if result.unit is not None:  # no engine ran this time
             result.unit = result.unit._replace(seconds=0.0)
@@ -424,30 +410,20 @@ class ResultCache:
         from .fixer import Replacement
 
         path = os.path.join(self.folder, name)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
+        found = _regular(path, MAX_INPUT)
+        if found is None:
             return None
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT:
-                return None
-            data = json.loads(_read_all(fd, info.st_size + 1))
-        except (OSError, ValueError, RecursionError):
+            data = json.loads(found[0])
+        except (ValueError, RecursionError):
             return None
-        finally:
-            os.close(fd)
         if (not isinstance(data, dict) or data.get("format") != FORMAT
                 or data.get("version") != FORMAT_VERSION or data.get("key") != name):
             return None
         kept = data.get("replacements")
         if not isinstance(kept, list) or len(kept) != count:
             return None
-        if time.time() - info.st_mtime > TOUCH_AFTER:  # used now: cleaned last
-            try:
-                os.utime(path)
-            except OSError:
-                pass
+        _touch(path, found[1])
         out: list[list[Replacement] | None] = []
         for each in kept:
             if each is None:
@@ -550,20 +526,36 @@ def _read_all(fd: int, limit: int, expected: int = 1 << 20) -> bytes:
 
 
 def _input_bytes(path: str) -> bytes | None:
+    found = _regular(path, MAX_INPUT)
+    return None if found is None else found[0]
+
+
+def _regular(path: str, limit: int) -> tuple[bytes, os.stat_result] | None:
+    """A regular file's bytes and its status when opened, if it holds at most ``limit``
+    bytes; None for anything else (a FIFO, a folder, a file that cannot be read)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_INPUT:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             return None
-        raw = _read_all(fd, MAX_INPUT + 1, info.st_size + 1)
+        raw = _read_all(fd, limit + 1, info.st_size + 1)
     except OSError:
         return None
     finally:
         os.close(fd)
-    return raw if len(raw) <= MAX_INPUT else None
+    return (raw, info) if len(raw) <= limit else None
+
+
+def _touch(path: str, info: os.stat_result) -> None:
+    """An entry read marked used (cleaned last), at most once per ``TOUCH_AFTER``."""
+    if time.time() - info.st_mtime > TOUCH_AFTER:
+        try:
+            os.utime(path)
+        except OSError:
+            pass
 
 
 def _binary(name: str) -> list | None:
