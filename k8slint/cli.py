@@ -101,6 +101,30 @@ def _report_targets(command: Callable) -> Callable:
     return command
 
 
+def _run_outcome(whose_config: str) -> Callable[[Callable], Callable]:
+    """--fail-on, --fail-if-no-objects, --show-suppressed, --baseline and --write-baseline:
+    what a run's findings come to, alike for check and merge (``whose_config``: where
+    --fail-on's default comes from, as its help says)."""
+    def decorate(command: Callable) -> Callable:
+        for option in reversed((
+            click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
+                         help="Exit 1 when a finding has this severity or a higher one  "
+                              f"[default: {whose_config} failOn, else info]"),
+            click.option("--fail-if-no-objects", is_flag=True,
+                         help="Exit 1 when the run found no Kubernetes object at all (a wrong "
+                              "path, say)."),
+            click.option("--show-suppressed", is_flag=True,
+                         help="List suppressed findings too, with their reasons."),
+            click.option("--baseline", type=click.Path(dir_okay=False),
+                         help="Report only findings that are not recorded in this baseline."),
+            click.option("--write-baseline", type=click.Path(dir_okay=False),
+                         help="Record the run's findings as the baseline in FILE."),
+        )):
+            command = option(command)
+        return command
+    return decorate
+
+
 def _say(message: str) -> None:
     """One line on standard error; user text in it (file names, config keys) cannot forge
     workflow commands or drive the terminal."""
@@ -120,16 +144,7 @@ def _say(message: str) -> None:
                    "reported. The pre-commit hook passes the repository (repeatable).")
 @click.option("--enable", multiple=True, type=RuleId(), help="Run RULE too (repeatable).")
 @click.option("--disable", multiple=True, type=RuleId(), help="Do not run RULE (repeatable).")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
-              help="Exit 1 when a finding has this severity or a higher one  [default: the "
-                   "config's failOn, else info]")
-@click.option("--fail-if-no-objects", is_flag=True,
-              help="Exit 1 when the run found no Kubernetes object at all (a wrong path, say).")
-@click.option("--show-suppressed", is_flag=True, help="List suppressed findings too, with their reasons.")
-@click.option("--baseline", type=click.Path(dir_okay=False),
-              help="Report only findings that are not recorded in this baseline.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False),
-              help="Record this run's findings as the baseline in FILE.")
+@_run_outcome("the config's")
 @click.option("--kubernetes-version", metavar="1.N",
               help="The Kubernetes release to check against (schemas, removed APIs), 1.28 to "
                    "1.37 [default: the config's kubernetesVersion, else 1.37].")
@@ -347,16 +362,7 @@ def _run_shard(options: Options, config: Config, spec: ShardSpec, path: str) -> 
 @cli.command()
 @click.argument("partials", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 @_report_targets
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None,
-              help="Exit 1 when a finding has this severity or a higher one  [default: the "
-                   "shards' config's failOn, else info]")
-@click.option("--fail-if-no-objects", is_flag=True,
-              help="Exit 1 when the run found no Kubernetes object at all (a wrong path, say).")
-@click.option("--show-suppressed", is_flag=True, help="List suppressed findings too, with their reasons.")
-@click.option("--baseline", type=click.Path(dir_okay=False),
-              help="Report only findings that are not recorded in this baseline.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False),
-              help="Record the run's findings as the baseline in FILE.")
+@_run_outcome("the shards' config's")
 @click.option("--compact", is_flag=True,
               help="Text format: fold repeated findings, one legend per rule.")
 def merge(partials: tuple[str, ...], fmt: str, output: str | None,
