@@ -34,6 +34,21 @@ DEFAULT_CHARTS = HERE.parent.parent / "shared" / "corpus" / "charts"
 # probes, service accounts, namespaces, replicas): what they add to a corpus run.
 CUSTOM_RULES = HERE / "custom-rules.yaml"
 
+# Every manifest below the folders named, composed by COMPOSE (a call on the file's bytes),
+# nothing else done with what it gives.
+_COMPOSE_EACH = r"""
+for top in sys.argv[1:]:
+    for folder, _, names in os.walk(top):
+        for name in names:
+            if name.lower().endswith((".yaml", ".yml", ".json")):
+                with open(os.path.join(folder, name), "rb") as f:
+                    try:
+                        for _ in COMPOSE(f.read()):
+                            pass
+                    except Exception:
+                        pass
+"""
+
 # The parse floor: ruamel.yaml's C composer over the same files, nothing else.
 FLOOR = r"""
 import os, sys
@@ -41,17 +56,8 @@ from ruamel.yaml import YAML
 yaml = YAML(typ="safe", pure=False)
 if "CParser" not in repr(yaml.Parser):
     sys.exit("ruamel.yaml.clib (the C parser) is not installed: the floor would be wrong")
-for top in sys.argv[1:]:
-    for folder, _, names in os.walk(top):
-        for name in names:
-            if name.lower().endswith((".yaml", ".yml", ".json")):
-                with open(os.path.join(folder, name), "rb") as f:
-                    try:
-                        for _ in yaml.compose_all(f.read()):
-                            pass
-                    except Exception:
-                        pass
-"""
+COMPOSE = yaml.compose_all
+""" + _COMPOSE_EACH
 
 # The floor of issue 16's targets: PyYAML's C composer (libyaml, CSafeLoader) over the same
 # files, composing nodes and nothing else, in one process with the cyclic GC off.
@@ -61,17 +67,9 @@ import yaml
 if not getattr(yaml, "__with_libyaml__", False):
     sys.exit("PyYAML is built without libyaml (CSafeLoader): the floor would be wrong")
 gc.disable()
-for top in sys.argv[1:]:
-    for folder, _, names in os.walk(top):
-        for name in names:
-            if name.lower().endswith((".yaml", ".yml", ".json")):
-                with open(os.path.join(folder, name), "rb") as f:
-                    try:
-                        for _ in yaml.compose_all(f.read(), Loader=yaml.CSafeLoader):
-                            pass
-                    except Exception:
-                        pass
-"""
+def COMPOSE(data):
+    return yaml.compose_all(data, Loader=yaml.CSafeLoader)
+""" + _COMPOSE_EACH
 
 
 def run_once(argv: list[str]) -> tuple[float, int]:
